@@ -1,0 +1,88 @@
+package io.mqttwebhook;
+
+import io.mqttwebhook.config.WebhookConfig;
+import io.mqttwebhook.delivery.Dispatcher;
+import io.mqttwebhook.delivery.EventQueue;
+import io.mqttwebhook.delivery.MemoryEventQueue;
+import io.mqttwebhook.event.EventType;
+import io.mqttwebhook.event.WebhookEvent;
+import io.mqttwebhook.metrics.WebhookMetrics;
+import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
+import io.mqttwebhook.rule.RuleSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The core as adapters see it: started once with a configuration, fed events from broker callbacks with
+ * {@link #publish}, closed when the broker stops. {@link #publish} only matches the rules and offers the
+ * event to the bounded queue; serialization and HTTP run on the webhook's own threads.
+ */
+public final class Webhook implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Webhook.class);
+
+    private final WebhookConfig config;
+    private final RuleSet rules;
+    private final WebhookMetrics metrics;
+    private final EventQueue queue;
+    private final Dispatcher dispatcher;
+    private volatile boolean accepting = true;
+
+    private Webhook(final WebhookConfig config, final WebhookMetrics metrics) {
+        this.config = config;
+        this.rules = config.ruleSet();
+        this.metrics = metrics;
+        this.queue = new MemoryEventQueue(config.queueCapacity(), config.queueOverflow(), metrics);
+        this.dispatcher = new Dispatcher(config, queue, metrics);
+    }
+
+    /** Starts delivery threads and the HTTP client; logs one INFO line saying what was loaded. */
+    public static Webhook start(final WebhookConfig config) {
+        return start(config, new WebhookMetrics());
+    }
+
+    /** As {@link #start(WebhookConfig)}, counting into {@code metrics} (kept across a restart of the core). */
+    public static Webhook start(final WebhookConfig config, final WebhookMetrics metrics) {
+        final Webhook webhook = new Webhook(config, metrics);
+        LOG.info("mqtt-webhook started: {} (from {})", config.summary(), config.source());
+        return webhook;
+    }
+
+    /** Whether any rule wants events of this type: adapters skip building events that nobody wants. */
+    public boolean wants(final EventType type) {
+        return rules.wants(type);
+    }
+
+    /**
+     * Called on a broker thread: matches the event against the rules and, when one matches, offers it to the
+     * queue. Constant time, never blocks; a full queue drops by the overflow policy and counts it.
+     */
+    public void publish(final WebhookEvent event) {
+        if (!rules.matches(event.type(), event.topic())) {
+            return;
+        }
+        metrics.matched(event.type());
+        if (!accepting) {
+            metrics.dropped(DropCause.SHUTDOWN, 1);
+            return;
+        }
+        queue.offer(event);
+    }
+
+    public WebhookMetrics metrics() {
+        return metrics;
+    }
+
+    public WebhookConfig config() {
+        return config;
+    }
+
+    /** Stops taking events, drains within {@code shutdown.drain_timeout}, releases threads and connections. */
+    @Override
+    public void close() {
+        accepting = false;
+        dispatcher.close();
+        LOG.info("mqtt-webhook stopped: matched={} delivered={} failed={} dropped={}", metrics.matchedTotal(),
+                metrics.deliveredCount(), metrics.failedCount(), metrics.droppedTotal());
+    }
+}

@@ -1,0 +1,91 @@
+package io.mqttwebhook.config;
+
+import io.mqttwebhook.rule.Rule;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Optional;
+
+/**
+ * The configuration check a user runs before deploying, like {@code nginx -t}:
+ * {@code java -jar mqtt-webhook-check.jar <file>} prints what would be loaded, or every error.
+ * Exit status: 0 loaded, 1 errors, 2 usage, 3 the file turns the webhook off.
+ */
+public final class ConfigCheck {
+
+    public static final int OK = 0;
+    public static final int ERRORS = 1;
+    public static final int USAGE = 2;
+    public static final int OFF = 3;
+
+    private ConfigCheck() {
+    }
+
+    public static void main(final String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs the check, printing to the given streams; returns the exit status. */
+    public static int run(final String[] args, final PrintStream out, final PrintStream err) {
+        final Path file;
+        if (args.length == 1 && !args[0].startsWith("-")) {
+            file = Paths.get(args[0]);
+        } else if (args.length == 0 && ConfigLoader.overriddenLocation().isPresent()) {
+            file = ConfigLoader.overriddenLocation().get();
+        } else {
+            err.println("usage: java -jar mqtt-webhook-check.jar <webhook.conf | nanomq.conf>");
+            err.println("  (without an argument: the file named by -D" + ConfigLoader.SYSTEM_PROPERTY + " or $"
+                    + ConfigLoader.ENVIRONMENT_VARIABLE + ")");
+            return USAGE;
+        }
+        final LoadResult result;
+        try {
+            result = ConfigLoader.load(file);
+        } catch (final ConfigException e) {
+            err.println(file + ": " + e.problems().size() + " error(s); the webhook would not start:");
+            for (final String problem : e.problems()) {
+                err.println("  error: " + problem);
+            }
+            return ERRORS;
+        }
+        for (final String warning : result.warnings()) {
+            out.println("  warning: " + warning);
+        }
+        final Optional<WebhookConfig> loaded = result.config();
+        if (loaded.isEmpty()) {
+            out.println(file + ": the webhook would be off: " + result.disabledReason());
+            return OFF;
+        }
+        print(file, loaded.get(), out);
+        return OK;
+    }
+
+    private static void print(final Path file, final WebhookConfig c, final PrintStream out) {
+        out.println(file + ": OK, the webhook would be on");
+        out.println("  url:        " + c.urlForLog());
+        if (!c.headers().isEmpty()) {
+            // names only: values may carry credentials
+            out.println("  headers:    " + String.join(", ", c.headers().keySet()));
+        }
+        out.println("  encoding:   " + c.encoding().configName());
+        out.println("  pool_size:  " + c.poolSize() + " connections, cancel_timeout " + c.cancelTimeout().toMillis() + "ms");
+        if (c.tls() != null) {
+            out.println("  tls:        " + c.tls());
+        }
+        out.println("  events:     " + c.ruleSet().eventTypes().size() + " event(s), " + c.rules().size() + " rule(s)");
+        for (final Rule rule : c.rules()) {
+            out.println("              " + rule.event().configName()
+                    + (rule.topic() == null ? "" : "  topic " + rule.topic()));
+        }
+        out.println("  queue:      " + c.queueType().name().toLowerCase(java.util.Locale.ROOT) + ", capacity "
+                + c.queueCapacity() + " events, overflow " + c.queueOverflow().name().toLowerCase(java.util.Locale.ROOT));
+        out.println("  retry:      " + c.maxAttempts() + " attempt(s), backoff " + c.initialBackoff().toMillis()
+                + "ms to " + c.maxBackoff().toMillis() + "ms");
+        out.println("  ordering:   " + c.ordering().name().toLowerCase(java.util.Locale.ROOT)
+                + ", batch " + c.batchMaxEvents() + " event(s) per request"
+                + (c.batchMaxEvents() > 1 ? " within " + c.batchMaxDelay().toMillis() + "ms" : ""));
+        out.println("  signing:    " + (c.signingSecret() == null ? "off" : "on (Standard Webhooks)"));
+        out.println("  shutdown:   drain up to " + c.drainTimeout().toMillis() + "ms");
+    }
+}

@@ -1,0 +1,525 @@
+package io.mqttwebhook.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.mqttwebhook.event.EventType;
+import io.mqttwebhook.event.PayloadEncoding;
+import io.mqttwebhook.rule.Rule;
+import io.mqttwebhook.rule.TopicFilters;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the webhook configuration from a file in NanoMQ's format: the {@code webhook { ... }} block of a
+ * HOCON file (0.14 and later; every other block of a complete {@code nanomq.conf} is ignored), or the old
+ * flat {@code web.hook.*} lines. Validates everything once, collecting every problem with its file, line,
+ * key, value and what is allowed.
+ */
+public final class ConfigLoader {
+
+    /** System property naming the configuration file, before the environment variable and the default. */
+    public static final String SYSTEM_PROPERTY = "mqtt.webhook.config";
+    public static final String ENVIRONMENT_VARIABLE = "MQTT_WEBHOOK_CONFIG";
+
+    private static final Pattern OLD_FORMAT_LINE = Pattern.compile("(?m)^[ \\t]*web\\.hook\\.");
+    private static final Pattern OLD_LINE = Pattern.compile("^\\s*web\\.hook\\.([^=\\s]+)\\s*=\\s*(.*?)\\s*$");
+    private static final Pattern OLD_RULE_KEY = Pattern.compile("rule\\.([a-z]+\\.[a-z]+)\\.[^.]+");
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
+    private static final Set<String> KNOWN_KEYS = Set.of(
+            "enable", "url", "body.encoding", "pool_size", "cancel_timeout", "cancel_time", "events",
+            "ssl.enable", "ssl.cacertfile", "ssl.certfile", "ssl.keyfile", "ssl.key_password", "ssl.verify",
+            "queue.capacity", "queue.overflow", "queue.type", "queue.dir",
+            "retry.max_attempts", "retry.initial_backoff", "retry.max_backoff",
+            "ordering", "batch.max_events", "batch.max_delay", "signing.secret", "shutdown.drain_timeout",
+            "authenticator_class");
+    private static final Set<String> RULE_KEYS = Set.of("event", "topic", "action");
+
+    private ConfigLoader() {
+    }
+
+    /** The file named by {@value #SYSTEM_PROPERTY} or else {@value #ENVIRONMENT_VARIABLE}, if any. */
+    public static Optional<Path> overriddenLocation() {
+        String named = System.getProperty(SYSTEM_PROPERTY);
+        if (named == null || named.isBlank()) {
+            named = System.getenv(ENVIRONMENT_VARIABLE);
+        }
+        return named == null || named.isBlank() ? Optional.empty() : Optional.of(Paths.get(named.trim()));
+    }
+
+    /** Loads a file; {@link ConfigException} lists every problem. */
+    public static LoadResult load(final Path file) {
+        final String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (final IOException e) {
+            throw new ConfigException("cannot read the configuration file " + file + ": "
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
+        }
+        return parse(text, file.toString());
+    }
+
+    /** Parses configuration text; {@code description} names it in messages (usually the file path). */
+    public static LoadResult parse(final String text, final String description) {
+        final boolean oldFormat = OLD_FORMAT_LINE.matcher(text).find();
+        final String hocon = oldFormat ? translateOldFormat(text) : text;
+        final Config root;
+        try {
+            root = ConfigFactory.parseString(hocon, ConfigParseOptions.defaults()
+                    .setSyntax(ConfigSyntax.CONF).setOriginDescription(description)).resolve();
+        } catch (final com.typesafe.config.ConfigException e) {
+            throw new ConfigException(description + ": not a valid NanoMQ configuration file: " + e.getMessage());
+        }
+        if (!root.hasPath("webhook")) {
+            return LoadResult.disabled(description + " has no webhook block: the webhook is off", List.of());
+        }
+        if (root.getValue("webhook").valueType() != ConfigValueType.OBJECT) {
+            throw new ConfigException("webhook at " + where(description, root.getValue("webhook"))
+                    + ": must be a block { ... }");
+        }
+        return new BlockReader(description, root.getConfig("webhook")).read();
+    }
+
+    /**
+     * Rewrites the flat {@code web.hook.<key>=<value>} lines as HOCON, one output line per input line so that
+     * line numbers in messages stay those of the file. Values become quoted strings (HOCON converts them to
+     * numbers and booleans where a number or boolean is read); rules become elements of {@code events}.
+     */
+    private static String translateOldFormat(final String text) {
+        final StringBuilder out = new StringBuilder(text.length());
+        for (final String line : text.split("\r?\n", -1)) {
+            final Matcher m = OLD_LINE.matcher(line);
+            if (m.matches()) {
+                final String key = m.group(1);
+                final String value = m.group(2);
+                final Matcher rule = OLD_RULE_KEY.matcher(key);
+                if (rule.matches()) {
+                    final String event = "on_" + rule.group(1).replace('.', '_');
+                    // the value is JSON, which is HOCON: merge it into an object that names the event
+                    out.append("webhook.events += {event = ").append(quote(event)).append("} ").append(value);
+                } else {
+                    final String path = key.equals("body.encoding_of_payload_field") ? "body.encoding" : key;
+                    // a header name may itself contain dots: everything after "headers." is the name
+                    final List<String> parts = path.startsWith("headers.")
+                            ? List.of("headers", path.substring("headers.".length()))
+                            : List.of(path.split("\\."));
+                    out.append("webhook.").append(ConfigUtil.joinPath(parts)).append(" = ").append(quote(value));
+                }
+            }
+            out.append('\n');
+        }
+        return out.toString();
+    }
+
+    private static String quote(final String value) {
+        return ConfigUtil.quoteString(value);
+    }
+
+    private static String where(final String description, final ConfigValue value) {
+        final int line = value.origin().lineNumber();
+        return line > 0 ? description + ":" + line : description;
+    }
+
+    /** Reads and validates one {@code webhook} block, collecting errors and warnings. */
+    private static final class BlockReader {
+        private final String description;
+        private final Config block;
+        private final List<String> errors = new ArrayList<>();
+        private final List<String> warnings = new ArrayList<>();
+
+        BlockReader(final String description, final Config block) {
+            this.description = description;
+            this.block = block;
+        }
+
+        LoadResult read() {
+            warnUnknownKeys();
+            final Boolean enabled = bool("enable", true);
+            if (Boolean.FALSE.equals(enabled) && errors.isEmpty()) {
+                return LoadResult.disabled(description + " sets webhook.enable = false: the webhook is off", warnings);
+            }
+            final URI url = url();
+            final WebhookConfig.Builder b = WebhookConfig.builder(url == null ? URI.create("http://invalid/") : url)
+                    .source(description);
+            headers(b);
+            choice("body.encoding", PayloadEncoding::fromConfigName, "plain, base64, base62").ifPresent(b::encoding);
+            positiveInt("pool_size").ifPresent(b::poolSize);
+            final String timeoutKey = block.hasPath("cancel_timeout") ? "cancel_timeout" : "cancel_time";
+            positiveDuration(timeoutKey).ifPresent(b::cancelTimeout);
+            tls(url).ifPresent(b::tls);
+            rules(b);
+            positiveInt("queue.capacity").ifPresent(b::queueCapacity);
+            choice("queue.overflow", name -> enumValue(QueueOverflow.class, name), "drop_oldest, drop_newest")
+                    .ifPresent(b::queueOverflow);
+            final Optional<QueueType> queueType =
+                    choice("queue.type", name -> enumValue(QueueType.class, name), "memory, disk");
+            if (queueType.isPresent() && queueType.get() == QueueType.DISK) {
+                error("queue.type", "\"disk\" is not available in this version; use memory");
+            }
+            string("queue.dir").map(Paths::get).ifPresent(b::queueDir);
+            positiveInt("retry.max_attempts").ifPresent(b::maxAttempts);
+            final Optional<Duration> initial = positiveDuration("retry.initial_backoff");
+            final Optional<Duration> max = positiveDuration("retry.max_backoff");
+            initial.ifPresent(b::initialBackoff);
+            max.ifPresent(b::maxBackoff);
+            final Duration effectiveInitial = initial.orElse(WebhookConfig.DEFAULT_INITIAL_BACKOFF);
+            final Duration effectiveMax = max.orElse(WebhookConfig.DEFAULT_MAX_BACKOFF);
+            if (effectiveMax.compareTo(effectiveInitial) < 0) {
+                error(max.isPresent() ? "retry.max_backoff" : "retry.initial_backoff",
+                        "retry.max_backoff (" + effectiveMax.toMillis() + "ms) must not be below retry.initial_backoff ("
+                                + effectiveInitial.toMillis() + "ms)");
+            }
+            choice("ordering", name -> enumValue(Ordering.class, name), "none, per_client").ifPresent(b::ordering);
+            positiveInt("batch.max_events").ifPresent(b::batchMaxEvents);
+            duration("batch.max_delay", false).ifPresent(b::batchMaxDelay);
+            signingSecret().ifPresent(b::signingSecret);
+            duration("shutdown.drain_timeout", false).ifPresent(b::drainTimeout);
+            string("authenticator_class").ifPresent(b::authenticatorClass);
+            if (!errors.isEmpty()) {
+                throw new ConfigException(errors);
+            }
+            return LoadResult.enabled(b.build(), warnings);
+        }
+
+        private void warnUnknownKeys() {
+            for (final Map.Entry<String, ConfigValue> entry : block.entrySet()) {
+                final List<String> path = ConfigUtil.splitPath(entry.getKey());
+                final String first = path.get(0);
+                if (first.equals("headers") || KNOWN_KEYS.contains(String.join(".", path))) {
+                    continue;
+                }
+                warnings.add("webhook." + String.join(".", path) + " at " + where(description, entry.getValue())
+                        + ": unknown key, ignored");
+            }
+        }
+
+        private URI url() {
+            if (!block.hasPath("url")) {
+                errors.add("webhook.url in " + description + ": missing; the endpoint to POST to is required,"
+                        + " e.g. url = \"http://127.0.0.1:8080/webhook\"");
+                return null;
+            }
+            final Optional<String> text = string("url");
+            if (text.isEmpty()) {
+                return null;
+            }
+            final String value = text.get();
+            final URI uri;
+            try {
+                uri = new URI(value);
+            } catch (final URISyntaxException e) {
+                error("url", rendered("url") + " is not a valid URL: " + e.getReason());
+                return null;
+            }
+            final String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https")) {
+                error("url", rendered("url") + " must start with http:// or https://");
+                return null;
+            }
+            if (uri.getHost() == null || uri.getHost().isEmpty()) {
+                final String hint = value.endsWith(":") || value.endsWith("//")
+                        ? " (an unquoted // starts a comment in this format: quote the URL)" : "";
+                error("url", rendered("url") + " has no host" + hint);
+                return null;
+            }
+            if (uri.getRawFragment() != null) {
+                warn("url", "the fragment #" + uri.getRawFragment() + " is not sent");
+            }
+            return uri;
+        }
+
+        private void headers(final WebhookConfig.Builder b) {
+            if (!block.hasPath("headers")) {
+                return;
+            }
+            final ConfigValue value = block.getValue("headers");
+            if (value.valueType() != ConfigValueType.OBJECT) {
+                error("headers", "must be a block of name = value pairs, found " + rendered("headers"));
+                return;
+            }
+            addHeaders(b, "", (ConfigObject) value);
+        }
+
+        private void addHeaders(final WebhookConfig.Builder b, final String prefix, final ConfigObject object) {
+            for (final Map.Entry<String, ConfigValue> entry : object.entrySet()) {
+                final String name = prefix + entry.getKey();
+                final ConfigValue value = entry.getValue();
+                final String key = "headers." + name;
+                if (value.valueType() == ConfigValueType.OBJECT) {
+                    addHeaders(b, name + ".", (ConfigObject) value);
+                } else if (value.valueType() == ConfigValueType.LIST || value.valueType() == ConfigValueType.NULL) {
+                    errorAt(key, value, "a header value must be a string, number or boolean, found "
+                            + value.render(ConfigRenderOptions.concise()));
+                } else if (!HEADER_NAME.matcher(name).matches()) {
+                    errorAt(key, value, "\"" + name + "\" is not a valid HTTP header name");
+                } else {
+                    final String text = String.valueOf(value.unwrapped());
+                    if (text.indexOf('\r') >= 0 || text.indexOf('\n') >= 0) {
+                        errorAt(key, value, "a header value must not contain line breaks");
+                    } else {
+                        b.header(name, text);
+                    }
+                }
+            }
+        }
+
+        private Optional<TlsSettings> tls(final URI url) {
+            if (!block.hasPath("ssl")) {
+                return Optional.empty();
+            }
+            if (block.getValue("ssl").valueType() != ConfigValueType.OBJECT) {
+                error("ssl", "must be a block { enable, cacertfile, certfile, keyfile, key_password, verify }");
+                return Optional.empty();
+            }
+            final Boolean enable = bool("ssl.enable", true);
+            if (!Boolean.TRUE.equals(enable)) {
+                return Optional.empty();
+            }
+            if (url != null && !"https".equalsIgnoreCase(url.getScheme())) {
+                warn("ssl", "the ssl block is ignored: the url is not https://");
+                return Optional.empty();
+            }
+            final Path ca = string("ssl.cacertfile").map(Paths::get).orElse(null);
+            final Path cert = string("ssl.certfile").map(Paths::get).orElse(null);
+            final Path keyFile = string("ssl.keyfile").map(Paths::get).orElse(null);
+            final char[] password = string("ssl.key_password").map(String::toCharArray).orElse(null);
+            final Boolean verify = bool("ssl.verify", true);
+            if (verify == null) {
+                return Optional.empty();
+            }
+            try {
+                final String summary = "tls(verify=" + verify + (ca == null ? "" : ", ca=" + ca)
+                        + (cert == null ? "" : ", client certificate=" + cert) + ")";
+                return Optional.of(new TlsSettings(PemTls.context(ca, cert, keyFile, password, verify), verify, summary));
+            } catch (final PemTls.PemException e) {
+                error(block.hasPath(e.key) ? e.key : "ssl", e.getMessage());
+                return Optional.empty();
+            }
+        }
+
+        private void rules(final WebhookConfig.Builder b) {
+            if (!block.hasPath("events")) {
+                warn(null, "no events are configured: nothing will be posted");
+                return;
+            }
+            final ConfigValue value = block.getValue("events");
+            if (value.valueType() != ConfigValueType.LIST) {
+                error("events", "must be a list of rules [ { event = \"on_message_publish\", topic = \"a/#\" } ]");
+                return;
+            }
+            final ConfigList list = (ConfigList) value;
+            for (int i = 0; i < list.size(); i++) {
+                final String key = "events[" + i + "]";
+                final ConfigValue element = list.get(i);
+                if (element.valueType() != ConfigValueType.OBJECT) {
+                    errorAt(key, element, "a rule must be a block { event = ..., topic = ... }, found "
+                            + element.render(ConfigRenderOptions.concise()));
+                    continue;
+                }
+                final ConfigObject rule = (ConfigObject) element;
+                for (final String ruleKey : rule.keySet()) {
+                    if (!RULE_KEYS.contains(ruleKey)) {
+                        warnings.add("webhook." + key + "." + ruleKey + " at " + where(description, rule.get(ruleKey))
+                                + ": unknown key, ignored (a rule has event and topic)");
+                    }
+                }
+                final ConfigValue eventValue = rule.containsKey("event") ? rule.get("event") : rule.get("action");
+                if (eventValue == null) {
+                    errorAt(key, element, "a rule needs event = <name>; one of " + EventType.allConfigNames());
+                    continue;
+                }
+                final String eventName = String.valueOf(eventValue.unwrapped());
+                final Optional<EventType> type = eventValue.valueType() == ConfigValueType.STRING
+                        ? EventType.fromConfigName(eventName) : Optional.empty();
+                if (type.isEmpty()) {
+                    errorAt(key + ".event", eventValue, eventValue.render(ConfigRenderOptions.concise())
+                            + " is not one of " + EventType.allConfigNames());
+                    continue;
+                }
+                final ConfigValue action = rule.get("action");
+                if (action != null && rule.containsKey("event")
+                        && !type.equals(EventType.fromConfigName(String.valueOf(action.unwrapped())))) {
+                    errorAt(key + ".action", action, action.render(ConfigRenderOptions.concise())
+                            + " does not match the event of the key, " + type.get().configName());
+                    continue;
+                }
+                String topic = null;
+                final ConfigValue topicValue = rule.get("topic");
+                if (topicValue != null) {
+                    if (topicValue.valueType() != ConfigValueType.STRING) {
+                        errorAt(key + ".topic", topicValue, "must be a topic filter string, found "
+                                + topicValue.render(ConfigRenderOptions.concise()));
+                        continue;
+                    }
+                    topic = (String) topicValue.unwrapped();
+                    final Optional<String> problem = TopicFilters.problem(topic);
+                    if (problem.isPresent()) {
+                        errorAt(key + ".topic", topicValue, topicValue.render(ConfigRenderOptions.concise())
+                                + " is not a valid topic filter: " + problem.get());
+                        continue;
+                    }
+                    if (!type.get().hasTopic()) {
+                        warnings.add("webhook." + key + ".topic at " + where(description, topicValue) + ": "
+                                + type.get().configName() + " has no topic; the filter is ignored");
+                        topic = null;
+                    }
+                }
+                b.rule(new Rule(type.get(), topic));
+            }
+        }
+
+        private Optional<byte[]> signingSecret() {
+            final Optional<String> secret = string("signing.secret");
+            if (secret.isEmpty()) {
+                return Optional.empty();
+            }
+            final String value = secret.get().trim();
+            // never echo the secret itself
+            if (!value.startsWith("whsec_")) {
+                error("signing.secret", "must be written whsec_<base64> (Standard Webhooks)");
+                return Optional.empty();
+            }
+            try {
+                final byte[] key = Base64.getDecoder().decode(value.substring("whsec_".length()));
+                if (key.length < 16) {
+                    error("signing.secret", "the secret must decode to at least 16 bytes, found " + key.length);
+                    return Optional.empty();
+                }
+                return Optional.of(key);
+            } catch (final IllegalArgumentException e) {
+                error("signing.secret", "the part after whsec_ is not valid base64");
+                return Optional.empty();
+            }
+        }
+
+        private Optional<String> string(final String key) {
+            if (!block.hasPath(key)) {
+                return Optional.empty();
+            }
+            final ConfigValue value = block.getValue(key);
+            if (value.valueType() == ConfigValueType.OBJECT || value.valueType() == ConfigValueType.LIST) {
+                error(key, "must be a string, found " + rendered(key));
+                return Optional.empty();
+            }
+            return Optional.of(String.valueOf(value.unwrapped()));
+        }
+
+        private Boolean bool(final String key, final boolean fallback) {
+            if (!block.hasPath(key)) {
+                return fallback;
+            }
+            try {
+                return block.getBoolean(key);
+            } catch (final com.typesafe.config.ConfigException e) {
+                error(key, rendered(key) + " is not one of true, false");
+                return null;
+            }
+        }
+
+        private Optional<Integer> positiveInt(final String key) {
+            if (!block.hasPath(key)) {
+                return Optional.empty();
+            }
+            try {
+                final int value = block.getInt(key);
+                if (value <= 0) {
+                    error(key, rendered(key) + " must be a whole number greater than 0");
+                    return Optional.empty();
+                }
+                return Optional.of(value);
+            } catch (final com.typesafe.config.ConfigException e) {
+                error(key, rendered(key) + " must be a whole number greater than 0");
+                return Optional.empty();
+            }
+        }
+
+        private Optional<Duration> positiveDuration(final String key) {
+            return duration(key, true);
+        }
+
+        /** A number of milliseconds or a HOCON duration ("5s", "200ms"). */
+        private Optional<Duration> duration(final String key, final boolean positive) {
+            if (!block.hasPath(key)) {
+                return Optional.empty();
+            }
+            try {
+                final Duration value = block.getDuration(key);
+                if (value.isNegative() || (positive && value.isZero())) {
+                    error(key, rendered(key) + " must be " + (positive ? "greater than 0" : "0 or more"));
+                    return Optional.empty();
+                }
+                return Optional.of(value);
+            } catch (final com.typesafe.config.ConfigException e) {
+                error(key, rendered(key) + " is not a duration: milliseconds (5000) or with a unit (\"5s\", \"200ms\")");
+                return Optional.empty();
+            }
+        }
+
+        private <T> Optional<T> choice(final String key, final Function<String, Optional<T>> lookup,
+                                       final String allowed) {
+            final Optional<String> text = string(key);
+            if (text.isEmpty()) {
+                return Optional.empty();
+            }
+            final Optional<T> value = lookup.apply(text.get());
+            if (value.isEmpty()) {
+                error(key, rendered(key) + " is not one of " + allowed);
+            }
+            return value;
+        }
+
+        private static <E extends Enum<E>> Optional<E> enumValue(final Class<E> type, final String name) {
+            for (final E constant : type.getEnumConstants()) {
+                if (constant.name().equalsIgnoreCase(name.trim())) {
+                    return Optional.of(constant);
+                }
+            }
+            return Optional.empty();
+        }
+
+        private String rendered(final String key) {
+            return block.getValue(key).render(ConfigRenderOptions.concise());
+        }
+
+        private void error(final String key, final String message) {
+            errorAt(key, block.getValue(key), message);
+        }
+
+        private void errorAt(final String key, final ConfigValue value, final String message) {
+            errors.add("webhook." + key + " at " + where(description, value) + ": " + message);
+        }
+
+        private void warn(final String key, final String message) {
+            if (key == null) {
+                warnings.add("webhook in " + description + ": " + message);
+            } else {
+                warnings.add("webhook." + key + " at " + where(description, block.getValue(key)) + ": " + message);
+            }
+        }
+    }
+}

@@ -1,0 +1,305 @@
+package io.mqttwebhook.delivery;
+
+import io.mqttwebhook.config.Ordering;
+import io.mqttwebhook.config.WebhookConfig;
+import io.mqttwebhook.event.EventBodies;
+import io.mqttwebhook.event.WebhookEvent;
+import io.mqttwebhook.metrics.WebhookMetrics;
+import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Takes events from the {@link EventQueue} and delivers them: serializes, signs, POSTs through
+ * {@link HttpSender}, retries with backoff, and accounts for every event exactly once (delivered, failed,
+ * or dropped by cause). A "slot" is held by a request from its first attempt to its end, retries and their
+ * waits included, so at most {@code pool_size} requests are open and the queue, not an unbounded retry
+ * list, absorbs an outage. Runs on its own threads: one dispatcher, one scheduler, the HTTP client's I/O.
+ */
+public final class Dispatcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+    private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long LOSS_REPORT_SECONDS = 10;
+
+    private final WebhookConfig config;
+    private final EventQueue queue;
+    private final WebhookMetrics metrics;
+    private final HttpSender sender;
+    private final EventBodies bodies;
+    private final Backoff backoff;
+    private final ClientOrdering ordering;
+    private final Semaphore slots;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Set<Job> active = ConcurrentHashMap.newKeySet();
+    private final ScheduledThreadPoolExecutor scheduler;
+    private final Thread thread;
+    private final LossReporter lossReporter;
+    private final String idPrefix;
+    private final AtomicLong idSequence = new AtomicLong();
+    private volatile boolean stopping;
+    private volatile boolean closing;
+
+    public Dispatcher(final WebhookConfig config, final EventQueue queue, final WebhookMetrics metrics) {
+        this.config = config;
+        this.queue = queue;
+        this.metrics = metrics;
+        this.bodies = new EventBodies(config.encoding());
+        this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
+        this.ordering = config.ordering() == Ordering.PER_CLIENT ? new ClientOrdering() : null;
+        this.slots = new Semaphore(config.poolSize());
+        final byte[] random = new byte[9];
+        new SecureRandom().nextBytes(random);
+        // unique across restarts and nodes: a receiver can drop duplicates by webhook-id
+        this.idPrefix = "msg_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random) + "_";
+        this.scheduler = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "mqtt-webhook-scheduler"));
+        scheduler.setRemoveOnCancelPolicy(true);
+        this.sender = new HttpSender(config);
+        metrics.bindGauges(() -> queue.size() + (ordering == null ? 0 : ordering.held()), inFlight::get);
+        this.thread = daemon(this::run, "mqtt-webhook-dispatcher");
+        this.lossReporter = new LossReporter(metrics, "endpoint " + config.urlForLog());
+        scheduler.scheduleWithFixedDelay(lossReporter, LOSS_REPORT_SECONDS, LOSS_REPORT_SECONDS, TimeUnit.SECONDS);
+        thread.start();
+    }
+
+    private static Thread daemon(final Runnable runnable, final String name) {
+        final Thread t = new Thread(runnable, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    private void run() {
+        final long lingerNanos = config.batchMaxDelay().toNanos();
+        try {
+            while (!closing) {
+                if (!slots.tryAcquire(IDLE_POLL_NANOS, TimeUnit.NANOSECONDS)) {
+                    continue;
+                }
+                if (ordering != null && ordering.held() >= config.queueCapacity()) {
+                    // one busy client filled the hold: wait for its requests to end before taking more
+                    slots.release();
+                    Thread.sleep(5);
+                    continue;
+                }
+                List<WebhookEvent> events = queue.poll(config.batchMaxEvents(), IDLE_POLL_NANOS, lingerNanos);
+                if (ordering != null && !events.isEmpty()) {
+                    events = ordering.admit(events);
+                }
+                if (events.isEmpty()) {
+                    slots.release();
+                    if (stopping && queue.size() == 0 && (ordering == null || ordering.held() == 0)) {
+                        return;
+                    }
+                    continue;
+                }
+                launch(new Job(events, nextId()));
+            }
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (final RuntimeException | Error e) {
+            LOG.error("mqtt-webhook dispatcher stopped unexpectedly; events are no longer delivered", e);
+        }
+    }
+
+    private String nextId() {
+        return idPrefix + Long.toString(idSequence.incrementAndGet(), 36);
+    }
+
+    /** Serializes a job that holds a slot and makes its first attempt. */
+    private void launch(final Job job) {
+        active.add(job);
+        if (closing) {
+            settleDropped(job, DropCause.SHUTDOWN);
+            return;
+        }
+        try {
+            job.body = job.events.size() == 1 && config.batchMaxEvents() == 1
+                    ? bodies.single(job.events.get(0)) : bodies.batch(job.events);
+        } catch (final RuntimeException e) {
+            LOG.error("mqtt-webhook cannot serialize {}; counted as failed.other", job.events, e);
+            if (job.settle()) {
+                metrics.failed(0, job.events.size());
+                finish(job);
+            }
+            return;
+        }
+        attempt(job);
+    }
+
+    private void attempt(final Job job) {
+        if (closing) {
+            settleDropped(job, DropCause.SHUTDOWN);
+            return;
+        }
+        job.attempts++;
+        job.attemptStartNanos = System.nanoTime();
+        metrics.requestSent();
+        inFlight.incrementAndGet();
+        final AtomicBoolean reported = new AtomicBoolean();
+        final Future<?> request = sender.send(job.id, job.body, outcome -> {
+            if (reported.compareAndSet(false, true)) {
+                inFlight.decrementAndGet();
+                // never do the follow-up work on the HTTP client's I/O thread
+                execute(() -> completed(job, outcome));
+            }
+        });
+        job.request = request;
+        job.timer = schedule(() -> request.cancel(true), config.cancelTimeout().toMillis());
+    }
+
+    private void completed(final Job job, final HttpSender.Outcome outcome) {
+        final ScheduledFuture<?> timer = job.timer;
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        if (outcome.delivered()) {
+            if (job.settle()) {
+                metrics.delivered(job.events.size(), (System.nanoTime() - job.attemptStartNanos) / 1000);
+                finish(job);
+            }
+        } else if (outcome.retryable()) {
+            if (job.attempts < config.maxAttempts() && !closing) {
+                metrics.retried();
+                final long delay = backoff.delayMillis(job.attempts, outcome.retryAfter);
+                LOG.debug("mqtt-webhook id={} attempt {} failed ({}), next in {}ms", job.id, job.attempts, outcome, delay);
+                job.timer = schedule(() -> attempt(job), delay);
+            } else {
+                LOG.debug("mqtt-webhook id={} dropped after {} attempts, last: {}", job.id, job.attempts, outcome);
+                settleDropped(job, closing ? DropCause.SHUTDOWN : DropCause.RETRIES_EXHAUSTED);
+            }
+        } else if (job.settle()) {
+            metrics.failed(outcome.status, job.events.size());
+            finish(job);
+        }
+    }
+
+    private void settleDropped(final Job job, final DropCause cause) {
+        if (job.settle()) {
+            metrics.dropped(cause, job.events.size());
+            finish(job);
+        }
+    }
+
+    /** The job has ended: its slot goes to the next events of its clients, or back to the pool. */
+    private void finish(final Job job) {
+        active.remove(job);
+        if (ordering != null && !closing) {
+            final List<WebhookEvent> next = ordering.release(job.events, config.batchMaxEvents());
+            if (!next.isEmpty()) {
+                launch(new Job(next, nextId()));
+                return;
+            }
+        }
+        slots.release();
+    }
+
+    private ScheduledFuture<?> schedule(final Runnable task, final long delayMillis) {
+        try {
+            return scheduler.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (final java.util.concurrent.RejectedExecutionException stopped) {
+            return null;
+        }
+    }
+
+    private void execute(final Runnable task) {
+        try {
+            scheduler.execute(task);
+        } catch (final java.util.concurrent.RejectedExecutionException stopped) {
+            // closed: the job is settled as dropped by close()
+        }
+    }
+
+    /**
+     * Stops taking events, delivers what it can within {@code shutdown.drain_timeout}, counts the rest as
+     * dropped (cause shutdown) and releases every thread and connection. The caller has already stopped
+     * offering events.
+     */
+    @Override
+    public void close() {
+        final long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        stopping = true;
+        try {
+            thread.join(Math.max(1, remainingMillis(deadline)));
+            while (!active.isEmpty() && remainingMillis(deadline) > 0) {
+                Thread.sleep(10);
+            }
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closing = true;
+        thread.interrupt();
+        try {
+            thread.join(1000);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (final Job job : active) {
+            final Future<?> request = job.request;
+            if (request != null) {
+                request.cancel(true);
+            }
+            settleDropped(job, DropCause.SHUTDOWN);
+        }
+        int left = queue.drainAll().size();
+        if (ordering != null) {
+            left += ordering.drainAll().size();
+        }
+        if (left > 0) {
+            metrics.dropped(DropCause.SHUTDOWN, left);
+        }
+        scheduler.shutdownNow();
+        sender.close();
+        try {
+            scheduler.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        lossReporter.run();
+    }
+
+    private static long remainingMillis(final long deadlineNanos) {
+        return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+    }
+
+    /** Open HTTP connections, for tests. */
+    int openConnections() {
+        return sender.openConnections();
+    }
+
+    /** Events of one request, from its first attempt to its end. */
+    private static final class Job {
+        final List<WebhookEvent> events;
+        final String id;
+        final AtomicBoolean settled = new AtomicBoolean();
+        byte[] body;
+        int attempts;
+        long attemptStartNanos;
+        volatile Future<?> request;
+        volatile ScheduledFuture<?> timer;
+
+        Job(final List<WebhookEvent> events, final String id) {
+            this.events = events;
+            this.id = id;
+        }
+
+        /** True for the one caller that decides this job's outcome. */
+        boolean settle() {
+            return settled.compareAndSet(false, true);
+        }
+    }
+
+}

@@ -1,0 +1,28 @@
+package io.mqttwebhook.delivery;
+
+import io.mqttwebhook.event.WebhookEvent;
+
+import java.util.List;
+
+/**
+ * Where matched events wait for the sender. {@link #offer} is called on broker threads: it never blocks
+ * and never waits for a lock that is held across I/O; when the queue is full it applies the configured
+ * overflow policy and counts the drop. Implementations: {@link MemoryEventQueue}.
+ */
+public interface EventQueue {
+
+    /** Accepts an event, or drops one (this or the oldest) by the overflow policy. Never blocks. */
+    void offer(WebhookEvent event);
+
+    /**
+     * Waits up to {@code firstWaitNanos} for an event, then takes up to {@code max} events, waiting at most
+     * {@code lingerNanos} more to fill the batch. Empty when nothing arrived in time.
+     */
+    List<WebhookEvent> poll(int max, long firstWaitNanos, long lingerNanos) throws InterruptedException;
+
+    /** Events waiting. */
+    int size();
+
+    /** Removes and returns every waiting event (at stop, to keep or count them). */
+    List<WebhookEvent> drainAll();
+}

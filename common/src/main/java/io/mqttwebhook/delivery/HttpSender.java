@@ -1,0 +1,189 @@
+package io.mqttwebhook.delivery;
+
+import io.mqttwebhook.config.TlsSettings;
+import io.mqttwebhook.config.WebhookConfig;
+import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
+import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
+import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.config.TlsConfig;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
+import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
+import org.apache.hc.core5.concurrent.FutureCallback;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http2.HttpVersionPolicy;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.reactor.IOReactorConfig;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+
+/**
+ * One long-lived Apache HttpClient 5 async client with a keep-alive pool of {@code pool_size} connections
+ * to the endpoint. Sends one POST per call and reports the outcome to a callback that must not block.
+ * Redirects are not followed and the client never retries by itself: {@link Dispatcher} decides.
+ */
+final class HttpSender implements AutoCloseable {
+
+    static final String USER_AGENT = "mqtt-webhook";
+
+    private final CloseableHttpAsyncClient client;
+    private final PoolingAsyncClientConnectionManager pool;
+    private final URI target;
+    private final Map<String, String> headers = new LinkedHashMap<>();
+    private final ContentType contentType;
+    private final Signer signer;
+
+    HttpSender(final WebhookConfig config) {
+        this.target = withPath(config.url());
+        String type = "application/json";
+        for (final Map.Entry<String, String> header : config.headers().entrySet()) {
+            if (header.getKey().equalsIgnoreCase("content-type")) {
+                type = header.getValue();
+            } else {
+                headers.put(header.getKey(), header.getValue());
+            }
+        }
+        this.contentType = ContentType.parseLenient(type);
+        this.signer = config.signingSecret() == null ? null : new Signer(config.signingSecret());
+
+        final Timeout timeout = Timeout.of(config.cancelTimeout());
+        final PoolingAsyncClientConnectionManagerBuilder poolBuilder = PoolingAsyncClientConnectionManagerBuilder.create()
+                .setMaxConnTotal(config.poolSize())
+                .setMaxConnPerRoute(config.poolSize())
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                        .setConnectTimeout(timeout)
+                        .setSocketTimeout(timeout)
+                        .setValidateAfterInactivity(TimeValue.ofSeconds(2))
+                        .setTimeToLive(TimeValue.ofMinutes(5))
+                        .build())
+                .setDefaultTlsConfig(TlsConfig.custom().setVersionPolicy(HttpVersionPolicy.FORCE_HTTP_1).build());
+        final TlsSettings tls = config.tls();
+        if (tls != null) {
+            final ClientTlsStrategyBuilder strategy = ClientTlsStrategyBuilder.create().setSslContext(tls.sslContext());
+            if (!tls.verify()) {
+                strategy.setHostnameVerifier(NoopHostnameVerifier.INSTANCE);
+            }
+            poolBuilder.setTlsStrategy(strategy.build());
+        }
+        this.pool = poolBuilder.build();
+        this.client = HttpAsyncClients.custom()
+                .setConnectionManager(pool)
+                .setIOReactorConfig(IOReactorConfig.custom()
+                        .setIoThreadCount(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())))
+                        .setSoTimeout(timeout)
+                        .setTcpNoDelay(true)
+                        .build())
+                .setDefaultRequestConfig(RequestConfig.custom()
+                        .setResponseTimeout(timeout)
+                        .setRedirectsEnabled(false)
+                        .build())
+                .setVersionPolicy(HttpVersionPolicy.FORCE_HTTP_1)
+                .setUserAgent(USER_AGENT)
+                .disableAutomaticRetries()
+                .disableRedirectHandling()
+                .disableCookieManagement()
+                .disableAuthCaching()
+                .disableConnectionState()
+                .build();
+        client.start();
+    }
+
+    /** NanoMQ sends an empty request target for a URL without path; HTTP wants "/". */
+    private static URI withPath(final URI url) {
+        if (url.getRawPath() != null && !url.getRawPath().isEmpty()) {
+            return url;
+        }
+        try {
+            return new URI(url.getScheme(), url.getRawAuthority(), "/", url.getRawQuery(), null);
+        } catch (final URISyntaxException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    /** The outcome of one attempt: an HTTP status, or 0 with the error that prevented one. */
+    static final class Outcome {
+        final int status;
+        final String retryAfter;
+        final String error;
+
+        Outcome(final int status, final String retryAfter, final String error) {
+            this.status = status;
+            this.retryAfter = retryAfter;
+            this.error = error;
+        }
+
+        boolean delivered() {
+            return status >= 200 && status < 300;
+        }
+
+        /** 408, 429, 5xx and every error without a status (connect, I/O, timeout) are worth another try. */
+        boolean retryable() {
+            return status == 0 || status == 408 || status == 429 || status >= 500;
+        }
+
+        @Override
+        public String toString() {
+            return status == 0 ? error : "HTTP " + status;
+        }
+    }
+
+    /** Starts one POST; {@code done} runs once on an I/O thread. The future cancels the attempt. */
+    Future<SimpleHttpResponse> send(final String id, final byte[] body, final Consumer<Outcome> done) {
+        final SimpleRequestBuilder builder = SimpleRequestBuilder.post(target);
+        headers.forEach(builder::addHeader);
+        builder.addHeader("webhook-id", id);
+        if (signer != null) {
+            final long timestamp = System.currentTimeMillis() / 1000;
+            builder.addHeader("webhook-timestamp", Long.toString(timestamp));
+            builder.addHeader("webhook-signature", signer.sign(id, timestamp, body));
+        }
+        builder.setBody(body, contentType);
+        final SimpleHttpRequest request = builder.build();
+        return client.execute(request, new FutureCallback<>() {
+            @Override
+            public void completed(final SimpleHttpResponse response) {
+                final Header retryAfter = response.getFirstHeader("Retry-After");
+                done.accept(new Outcome(response.getCode(), retryAfter == null ? null : retryAfter.getValue(), null));
+            }
+
+            @Override
+            public void failed(final Exception e) {
+                done.accept(new Outcome(0, null, describe(e)));
+            }
+
+            @Override
+            public void cancelled() {
+                done.accept(new Outcome(0, null, "cancelled after cancel_timeout"));
+            }
+        });
+    }
+
+    private static String describe(final Exception e) {
+        final String name = e.getClass().getSimpleName();
+        return e.getMessage() == null ? name : name + ": " + e.getMessage();
+    }
+
+    /** Connections open or leased, for tests and diagnostics. */
+    int openConnections() {
+        return pool.getTotalStats().getAvailable() + pool.getTotalStats().getLeased();
+    }
+
+    @Override
+    public void close() {
+        client.close(CloseMode.IMMEDIATE);
+    }
+
+}

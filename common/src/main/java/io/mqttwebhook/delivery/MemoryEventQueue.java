@@ -1,0 +1,89 @@
+package io.mqttwebhook.delivery;
+
+import io.mqttwebhook.config.QueueOverflow;
+import io.mqttwebhook.event.WebhookEvent;
+import io.mqttwebhook.metrics.WebhookMetrics;
+import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A bounded in-memory queue. An array-backed queue allocates nothing per event; its lock is held only for
+ * the array operation itself, never across I/O, so a broker thread's {@link #offer} is constant time.
+ */
+public final class MemoryEventQueue implements EventQueue {
+
+    private final ArrayBlockingQueue<WebhookEvent> events;
+    private final QueueOverflow overflow;
+    private final WebhookMetrics metrics;
+
+    public MemoryEventQueue(final int capacity, final QueueOverflow overflow, final WebhookMetrics metrics) {
+        this.events = new ArrayBlockingQueue<>(capacity);
+        this.overflow = overflow;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void offer(final WebhookEvent event) {
+        if (events.offer(event)) {
+            return;
+        }
+        if (overflow == QueueOverflow.DROP_NEWEST) {
+            drop();
+            return;
+        }
+        while (!events.offer(event)) {
+            if (events.poll() != null) {
+                drop();
+            }
+        }
+    }
+
+    /** Only counted here: the warning is logged by {@link LossReporter} on a plugin thread. */
+    private void drop() {
+        metrics.dropped(DropCause.QUEUE_FULL, 1);
+    }
+
+    @Override
+    public List<WebhookEvent> poll(final int max, final long firstWaitNanos, final long lingerNanos)
+            throws InterruptedException {
+        final WebhookEvent first = events.poll(firstWaitNanos, TimeUnit.NANOSECONDS);
+        if (first == null) {
+            return List.of();
+        }
+        final List<WebhookEvent> batch = new ArrayList<>(Math.min(max, 64));
+        batch.add(first);
+        if (max > 1) {
+            events.drainTo(batch, max - 1);
+            final long deadline = System.nanoTime() + lingerNanos;
+            while (batch.size() < max) {
+                final long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                final WebhookEvent next = events.poll(left, TimeUnit.NANOSECONDS);
+                if (next == null) {
+                    break;
+                }
+                batch.add(next);
+                events.drainTo(batch, max - batch.size());
+            }
+        }
+        return batch;
+    }
+
+    @Override
+    public int size() {
+        return events.size();
+    }
+
+    @Override
+    public List<WebhookEvent> drainAll() {
+        final List<WebhookEvent> rest = new ArrayList<>(events.size());
+        events.drainTo(rest);
+        return rest;
+    }
+}

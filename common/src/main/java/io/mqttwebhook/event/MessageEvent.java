@@ -1,0 +1,58 @@
+package io.mqttwebhook.event;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import java.io.IOException;
+
+/**
+ * {@code on_message_delivered} (the broker sent a message to a subscriber) and {@code on_message_acked}
+ * (the subscriber acknowledged it). {@code clientId}/{@code username} are the subscriber's, the
+ * {@code from} fields the publisher's.
+ */
+public final class MessageEvent extends WebhookEvent {
+
+    private final String fromClientId;
+    private final String fromUsername;
+    private final String topic;
+    private final int qos;
+    private final boolean retain;
+    private final byte[] payload;
+    private final long ts;
+
+    public MessageEvent(final EventType type, final String clientId, final String username, final String fromClientId,
+                        final String fromUsername, final String topic, final int qos, final boolean retain,
+                        final byte[] payload, final long ts) {
+        super(type, clientId, username);
+        if (type != EventType.MESSAGE_DELIVERED && type != EventType.MESSAGE_ACKED) {
+            throw new IllegalArgumentException("not a message event: " + type);
+        }
+        this.fromClientId = fromClientId == null ? "" : fromClientId;
+        this.fromUsername = fromUsername;
+        this.topic = topic;
+        this.qos = qos;
+        this.retain = retain;
+        this.payload = payload == null ? new byte[0] : payload;
+        this.ts = ts;
+    }
+
+    @Override
+    public String topic() {
+        return topic;
+    }
+
+    @Override
+    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
+        json.writeStartObject();
+        json.writeStringField("action", type().action());
+        json.writeStringField("clientid", clientId());
+        json.writeStringField("username", usernameOrUndefined(username()));
+        json.writeStringField("from_client_id", fromClientId);
+        json.writeStringField("from_username", usernameOrUndefined(fromUsername));
+        json.writeStringField("topic", topic);
+        json.writeNumberField("qos", qos);
+        json.writeBooleanField("retain", retain);
+        json.writeStringField("payload", encoding.encode(payload));
+        json.writeNumberField("ts", ts);
+        json.writeEndObject();
+    }
+}

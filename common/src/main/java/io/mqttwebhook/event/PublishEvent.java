@@ -1,0 +1,52 @@
+package io.mqttwebhook.event;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import java.io.IOException;
+
+/**
+ * {@code on_message_publish}: a client published a message. The payload array is owned by the event:
+ * the adapter hands over its own copy and nobody changes it afterwards.
+ */
+public final class PublishEvent extends WebhookEvent {
+
+    private final String topic;
+    private final int qos;
+    private final boolean retain;
+    private final byte[] payload;
+    private final long ts;
+
+    /** @param ts epoch milliseconds when the broker received the PUBLISH */
+    public PublishEvent(final String clientId, final String username, final String topic, final int qos,
+                        final boolean retain, final byte[] payload, final long ts) {
+        super(EventType.MESSAGE_PUBLISH, clientId, username);
+        this.topic = topic;
+        this.qos = qos;
+        this.retain = retain;
+        this.payload = payload;
+        this.ts = ts;
+    }
+
+    @Override
+    public String topic() {
+        return topic;
+    }
+
+    public long ts() {
+        return ts;
+    }
+
+    @Override
+    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
+        json.writeStartObject();
+        json.writeNumberField("ts", ts);
+        json.writeStringField("topic", topic);
+        json.writeBooleanField("retain", retain);
+        json.writeNumberField("qos", qos);
+        json.writeStringField("action", type().action());
+        json.writeStringField("from_username", usernameOrUndefined(username()));
+        json.writeStringField("from_client_id", clientId());
+        json.writeStringField("payload", encoding.encode(payload));
+        json.writeEndObject();
+    }
+}

@@ -1,0 +1,26 @@
+package io.mqttwebhook.event;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import java.io.IOException;
+
+/** {@code on_session_terminated}: the broker removed a client's session, and why. */
+public final class SessionTerminatedEvent extends WebhookEvent {
+
+    private final String reason;
+
+    public SessionTerminatedEvent(final String clientId, final String username, final String reason) {
+        super(EventType.SESSION_TERMINATED, clientId, username);
+        this.reason = reason;
+    }
+
+    @Override
+    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
+        json.writeStartObject();
+        json.writeStringField("action", type().action());
+        json.writeStringField("clientid", clientId());
+        json.writeStringField("username", usernameOrUndefined(username()));
+        json.writeStringField("reason", reason);
+        json.writeEndObject();
+    }
+}

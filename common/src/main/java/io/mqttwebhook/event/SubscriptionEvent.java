@@ -1,0 +1,47 @@
+package io.mqttwebhook.event;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import java.io.IOException;
+
+/**
+ * One topic filter of a SUBSCRIBE or UNSUBSCRIBE: {@code on_client_subscribe} / {@code on_session_subscribed}
+ * (with the QoS) and {@code on_client_unsubscribe} / {@code on_session_unsubscribed} (without).
+ */
+public final class SubscriptionEvent extends WebhookEvent {
+
+    private final String topic;
+    private final int qos;
+
+    /** @param qos the requested (client) or granted (session) QoS; ignored for the unsubscribe types */
+    public SubscriptionEvent(final EventType type, final String clientId, final String username, final String topic,
+                             final int qos) {
+        super(type, clientId, username);
+        if (type != EventType.CLIENT_SUBSCRIBE && type != EventType.SESSION_SUBSCRIBED
+                && type != EventType.CLIENT_UNSUBSCRIBE && type != EventType.SESSION_UNSUBSCRIBED) {
+            throw new IllegalArgumentException("not a subscription event: " + type);
+        }
+        this.topic = topic;
+        this.qos = qos;
+    }
+
+    @Override
+    public String topic() {
+        return topic;
+    }
+
+    @Override
+    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
+        json.writeStartObject();
+        json.writeStringField("action", type().action());
+        json.writeStringField("clientid", clientId());
+        json.writeStringField("username", usernameOrUndefined(username()));
+        json.writeStringField("topic", topic);
+        if (type() == EventType.CLIENT_SUBSCRIBE || type() == EventType.SESSION_SUBSCRIBED) {
+            json.writeObjectFieldStart("opts");
+            json.writeNumberField("qos", qos);
+            json.writeEndObject();
+        }
+        json.writeEndObject();
+    }
+}

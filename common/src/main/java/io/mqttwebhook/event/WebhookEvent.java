@@ -1,0 +1,56 @@
+package io.mqttwebhook.event;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import java.io.IOException;
+import java.util.Objects;
+
+/**
+ * One thing that happened on the broker, built by an adapter on a broker thread from plain Java values.
+ * Immutable; everything slow (JSON, HTTP) happens later on the plugin's own threads.
+ */
+public abstract class WebhookEvent {
+
+    /** Written where NanoMQ writes a missing or empty username. */
+    public static final String UNDEFINED_USERNAME = "undefined";
+
+    private final EventType type;
+    private final String clientId;
+    private final String username;
+
+    protected WebhookEvent(final EventType type, final String clientId, final String username) {
+        this.type = Objects.requireNonNull(type, "type");
+        this.clientId = clientId == null ? "" : clientId;
+        this.username = username;
+    }
+
+    public EventType type() {
+        return type;
+    }
+
+    public String clientId() {
+        return clientId;
+    }
+
+    /** The username as the client sent it, or null. */
+    public String username() {
+        return username;
+    }
+
+    /** The topic rules filter on, or null for events without one. */
+    public String topic() {
+        return null;
+    }
+
+    /** Writes the JSON object of this event, keys in the order of the specification. */
+    public abstract void writeBody(JsonGenerator json, PayloadEncoding encoding) throws IOException;
+
+    protected static String usernameOrUndefined(final String username) {
+        return username == null || username.isEmpty() ? UNDEFINED_USERNAME : username;
+    }
+
+    @Override
+    public String toString() {
+        return type.action() + "{clientid=" + clientId + (topic() == null ? "" : ", topic=" + topic()) + "}";
+    }
+}

@@ -49,6 +49,7 @@ public final class ConfigLoader {
     private static final Pattern OLD_FORMAT_LINE = Pattern.compile("(?m)^[ \\t]*web\\.hook\\.");
     private static final Pattern OLD_LINE = Pattern.compile("^\\s*web\\.hook\\.([^=\\s]+)\\s*=\\s*(.*?)\\s*$");
     private static final Pattern OLD_RULE_KEY = Pattern.compile("rule\\.([a-z]+\\.[a-z]+)\\.[^.]+");
+    private static final Pattern UNQUOTED_URL = Pattern.compile("(?m)^[^#\n]*url\\s*[=:]\\s*https?://");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
     private static final Set<String> KNOWN_KEYS = Set.of(
@@ -93,7 +94,9 @@ public final class ConfigLoader {
             root = ConfigFactory.parseString(hocon, ConfigParseOptions.defaults()
                     .setSyntax(ConfigSyntax.CONF).setOriginDescription(description)).resolve();
         } catch (final com.typesafe.config.ConfigException e) {
-            throw new ConfigException(description + ": not a valid NanoMQ configuration file: " + e.getMessage());
+            final String hint = UNQUOTED_URL.matcher(hocon).find()
+                    ? " (an unquoted // starts a comment in this format: quote the URL)" : "";
+            throw new ConfigException(description + ": not a valid NanoMQ configuration file: " + e.getMessage() + hint);
         }
         if (!root.hasPath("webhook")) {
             return LoadResult.disabled(description + " has no webhook block: the webhook is off", List.of());
@@ -266,7 +269,8 @@ public final class ConfigLoader {
         }
 
         private void addHeaders(final WebhookConfig.Builder b, final String prefix, final ConfigObject object) {
-            for (final Map.Entry<String, ConfigValue> entry : object.entrySet()) {
+            // HOCON objects are unordered: send headers sorted by name, the same on every start
+            for (final Map.Entry<String, ConfigValue> entry : new java.util.TreeMap<>(object).entrySet()) {
                 final String name = prefix + entry.getKey();
                 final ConfigValue value = entry.getValue();
                 final String key = "headers." + name;

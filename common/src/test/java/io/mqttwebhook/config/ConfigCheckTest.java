@@ -1,0 +1,62 @@
+package io.mqttwebhook.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ConfigCheckTest {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int check(final Path file) {
+        return ConfigCheck.run(new String[]{file.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void printsWhatWouldBeLoaded(@TempDir final Path dir) throws IOException {
+        final Path file = dir.resolve("webhook.conf");
+        Files.writeString(file, "webhook {\n url = \"http://u:secret@127.0.0.1:8080/hook\"\n"
+                + " headers.authorization = \"Bearer token123\"\n"
+                + " events = [ { event = on_message_publish, topic = \"a/#\" }, { event = on_client_connack } ]\n}\n");
+        assertThat(check(file)).isEqualTo(ConfigCheck.OK);
+        final String printed = out.toString(StandardCharsets.UTF_8);
+        assertThat(printed).contains("OK, the webhook would be on", "url:        http://***@127.0.0.1:8080/hook",
+                "on_message_publish  topic a/#", "on_client_connack", "queue:      memory, capacity 100000",
+                "retry:      10 attempt(s)", "headers:    authorization");
+        assertThat(printed).doesNotContain("secret").doesNotContain("token123");
+    }
+
+    @Test
+    void printsEveryErrorAndFails(@TempDir final Path dir) throws IOException {
+        final Path file = dir.resolve("bad.conf");
+        Files.writeString(file, "webhook {\n pool_size = 0\n body.encoding = hex\n}\n");
+        assertThat(check(file)).isEqualTo(ConfigCheck.ERRORS);
+        final String printed = err.toString(StandardCharsets.UTF_8);
+        assertThat(printed).contains("3 error(s)", "webhook.url", "webhook.pool_size at " + file + ":2",
+                "webhook.body.encoding at " + file + ":3: \"hex\" is not one of plain, base64, base62");
+    }
+
+    @Test
+    void reportsAFileWithoutWebhookBlock(@TempDir final Path dir) throws IOException {
+        final Path file = dir.resolve("nanomq.conf");
+        Files.writeString(file, "mqtt { max_packet_size = 1MB }\n");
+        assertThat(check(file)).isEqualTo(ConfigCheck.OFF);
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("the webhook would be off", "has no webhook block");
+    }
+
+    @Test
+    void usageWithoutArguments() {
+        assertThat(ConfigCheck.run(new String[0], new PrintStream(out), new PrintStream(err))).isEqualTo(ConfigCheck.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("usage:");
+    }
+}

@@ -1,0 +1,253 @@
+package io.mqttwebhook.config;
+
+import io.mqttwebhook.event.EventType;
+import io.mqttwebhook.event.PayloadEncoding;
+import io.mqttwebhook.rule.Rule;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class ConfigLoaderTest {
+
+    /** The shared fixtures, when this checkout sits next to them (as on the developers' machines and CI). */
+    private static final Path FIXTURES = Paths.get("..", "..", "shared", "fixtures", "nanomq-conf");
+
+    private static WebhookConfig load(final String text) {
+        return ConfigLoader.parse(text, "webhook.conf").config().orElseThrow();
+    }
+
+    private static String error(final String text) {
+        try {
+            ConfigLoader.parse(text, "nanomq.conf");
+        } catch (final ConfigException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("no ConfigException for:\n" + text);
+    }
+
+    @Test
+    void nanoMqExampleFileLoads() {
+        final Path file = FIXTURES.resolve("nanomq_example.conf");
+        assumeTrue(Files.exists(file), "fixtures not present at " + FIXTURES.toAbsolutePath());
+        final LoadResult result = ConfigLoader.load(file);
+        final WebhookConfig config = result.config().orElseThrow();
+        assertThat(config.url().toString()).isEqualTo("http://127.0.0.1:80");
+        assertThat(config.headers()).containsEntry("content-type", "application/json");
+        assertThat(config.encoding()).isEqualTo(PayloadEncoding.PLAIN);
+        assertThat(config.poolSize()).isEqualTo(32);
+        assertThat(config.rules()).containsExactly(new Rule(EventType.MESSAGE_PUBLISH, "a/b/c"),
+                new Rule(EventType.CLIENT_CONNACK, null));
+        assertThat(result.warnings()).isEmpty();
+    }
+
+    @Test
+    void nanoMqConfWithoutWebhookBlockTurnsTheWebhookOff() {
+        final Path file = FIXTURES.resolve("nanomq.conf");
+        assumeTrue(Files.exists(file), "fixtures not present at " + FIXTURES.toAbsolutePath());
+        final LoadResult result = ConfigLoader.load(file);
+        assertThat(result.config()).isEmpty();
+        assertThat(result.disabledReason()).contains("has no webhook block");
+    }
+
+    @Test
+    void oldFlatFormatFileLoadsAndHonoursEnableFalse() {
+        final Path file = FIXTURES.resolve("nanomq_old.conf");
+        assumeTrue(Files.exists(file), "fixtures not present at " + FIXTURES.toAbsolutePath());
+        final LoadResult result = ConfigLoader.load(file);
+        assertThat(result.config()).isEmpty();
+        assertThat(result.disabledReason()).contains("enable = false");
+    }
+
+    @Test
+    void oldFlatFormatWithRules(@TempDir final Path dir) throws IOException {
+        final Path file = dir.resolve("nanomq_old.conf");
+        Files.writeString(file, String.join("\n",
+                "## comment",
+                "mqtt.max_packet_size=10000",
+                "web.hook.enable=true",
+                "web.hook.url=http://127.0.0.1:8080/hook?x=1",
+                "web.hook.headers.content-type=application/json",
+                "web.hook.headers.x.api.key=123",
+                "web.hook.body.encoding_of_payload_field=base62",
+                "web.hook.pool_size=8",
+                "web.hook.cancel_timeout=2000",
+                "web.hook.rule.client.connack.1={\"action\": \"on_client_connack\"}",
+                "web.hook.rule.message.publish.1={\"action\": \"on_message_publish\", \"topic\": \"a/#\"}",
+                "web.hook.rule.message.publish.2={\"action\": \"on_message_publish\", \"topic\": \"b/+\"}",
+                "#web.hook.rule.client.disconnected.1={\"action\": \"on_client_disconnected\"}",
+                ""));
+        final WebhookConfig config = ConfigLoader.load(file).config().orElseThrow();
+        assertThat(config.url().toString()).isEqualTo("http://127.0.0.1:8080/hook?x=1");
+        assertThat(config.headers()).containsEntry("content-type", "application/json").containsEntry("x.api.key", "123");
+        assertThat(config.encoding()).isEqualTo(PayloadEncoding.BASE62);
+        assertThat(config.poolSize()).isEqualTo(8);
+        assertThat(config.cancelTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.rules()).containsExactly(new Rule(EventType.CLIENT_CONNACK, null),
+                new Rule(EventType.MESSAGE_PUBLISH, "a/#"), new Rule(EventType.MESSAGE_PUBLISH, "b/+"));
+    }
+
+    @Test
+    void oldFormatErrorsNameTheLineOfTheFile() {
+        final String message = error("# one\n# two\nweb.hook.url=http://h/\nweb.hook.pool_size=0\n");
+        assertThat(message).isEqualTo("webhook.pool_size at nanomq.conf:4: \"0\" must be a whole number greater than 0");
+    }
+
+    @Test
+    void everyKeyWithItsDefault() {
+        final WebhookConfig config = load("webhook { url = \"http://127.0.0.1:9/x\" }");
+        assertThat(config.encoding()).isEqualTo(PayloadEncoding.PLAIN);
+        assertThat(config.poolSize()).isEqualTo(32);
+        assertThat(config.cancelTimeout()).isEqualTo(Duration.ofMillis(5000));
+        assertThat(config.queueCapacity()).isEqualTo(100_000);
+        assertThat(config.queueOverflow()).isEqualTo(QueueOverflow.DROP_OLDEST);
+        assertThat(config.queueType()).isEqualTo(QueueType.MEMORY);
+        assertThat(config.maxAttempts()).isEqualTo(10);
+        assertThat(config.initialBackoff()).isEqualTo(Duration.ofMillis(200));
+        assertThat(config.maxBackoff()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.ordering()).isEqualTo(Ordering.NONE);
+        assertThat(config.batchMaxEvents()).isEqualTo(1);
+        assertThat(config.batchMaxDelay()).isEqualTo(Duration.ofMillis(10));
+        assertThat(config.signingSecret()).isNull();
+        assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.tls()).isNull();
+        assertThat(config.rules()).isEmpty();
+    }
+
+    @Test
+    void everyKeySet() {
+        final WebhookConfig config = load(String.join("\n",
+                "webhook {",
+                "  url = \"https://user:pw@example.invalid:8443/hook\"",
+                "  headers { authorization = \"Bearer x\", x-num = 42, x-flag = true }",
+                "  body.encoding = BASE64",
+                "  pool_size = 4",
+                "  cancel_time = \"3s\"",
+                "  queue { capacity = 10, overflow = drop_newest, type = memory }",
+                "  retry { max_attempts = 3, initial_backoff = 50ms, max_backoff = 1s }",
+                "  ordering = per_client",
+                "  batch { max_events = 100, max_delay = 20ms }",
+                "  signing.secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"",
+                "  shutdown.drain_timeout = 2s",
+                "  events = [ { event = \"ON_MESSAGE_PUBLISH\", topic = \"$share/g/a/#\" }, { event = on_client_connack } ]",
+                "}"));
+        assertThat(config.urlForLog()).isEqualTo("https://***@example.invalid:8443/hook");
+        assertThat(config.headers()).containsExactly(
+                java.util.Map.entry("authorization", "Bearer x"), java.util.Map.entry("x-flag", "true"),
+                java.util.Map.entry("x-num", "42"));
+        assertThat(config.encoding()).isEqualTo(PayloadEncoding.BASE64);
+        assertThat(config.poolSize()).isEqualTo(4);
+        assertThat(config.cancelTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(config.queueCapacity()).isEqualTo(10);
+        assertThat(config.queueOverflow()).isEqualTo(QueueOverflow.DROP_NEWEST);
+        assertThat(config.maxAttempts()).isEqualTo(3);
+        assertThat(config.initialBackoff()).isEqualTo(Duration.ofMillis(50));
+        assertThat(config.maxBackoff()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(config.ordering()).isEqualTo(Ordering.PER_CLIENT);
+        assertThat(config.batchMaxEvents()).isEqualTo(100);
+        assertThat(config.batchMaxDelay()).isEqualTo(Duration.ofMillis(20));
+        assertThat(config.signingSecret()).hasSize(24);
+        assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.rules()).containsExactly(new Rule(EventType.MESSAGE_PUBLISH, "$share/g/a/#"),
+                new Rule(EventType.CLIENT_CONNACK, null));
+        assertThat(config.summary()).doesNotContain("pw").doesNotContain("Bearer").doesNotContain("whsec");
+    }
+
+    @Test
+    void seedSyntaxOutsideTheBlockIsTheSamePath() {
+        final WebhookConfig config = load("webhook.url = \"http://h/\"\nwebhook.events = [\n"
+                + " { event = \"on_message_publish\"\n topic = \"a/b/c\" }\n { event = \"on_message_publish\"\n topic = \"foo/#\" }\n]\n");
+        assertThat(config.rules()).hasSize(2);
+        assertThat(config.ruleSet().matches(EventType.MESSAGE_PUBLISH, "foo")).isTrue();
+    }
+
+    @Test
+    void enableFalseTurnsTheWebhookOff() {
+        assertThat(ConfigLoader.parse("webhook { enable = false, url = \"http://h/\" }", "x").config()).isEmpty();
+    }
+
+    @Test
+    void errorMessagesNameFileLineKeyValueAndWhatIsAllowed() {
+        assertThat(error("webhook {\n url = \"http://h/\"\n body.encoding = hex\n}"))
+                .isEqualTo("webhook.body.encoding at nanomq.conf:3: \"hex\" is not one of plain, base64, base62");
+        assertThat(error("webhook { pool_size = 4 }")).contains("webhook.url in nanomq.conf: missing");
+        assertThat(error("webhook { url = \"ftp://h/\" }"))
+                .isEqualTo("webhook.url at nanomq.conf:1: \"ftp://h/\" must start with http:// or https://");
+        assertThat(error("webhook { url = http://127.0.0.1:80 }")).contains("quote the URL");
+        assertThat(error("webhook {\n url = http://127.0.0.1:80\n}")).contains("nanomq.conf: 2:")
+                .contains("quote the URL");
+        assertThat(error("webhook {\n url = \"http://h/\"\n events = [ { event = on_client_eat } ]\n}"))
+                .startsWith("webhook.events[0].event at nanomq.conf:3: \"on_client_eat\" is not one of on_client_connect,");
+        assertThat(error("webhook { url = \"http://h/\", events = [ { event = on_message_publish, topic = \"a/#/b\" } ] }"))
+                .contains("webhook.events[0].topic at nanomq.conf:1: \"a/#/b\" is not a valid topic filter");
+        assertThat(error("webhook { url = \"http://h/\", events = [ { event = on_message_publish, topic = \"a+\" } ] }"))
+                .contains("\"a+\" is not a valid topic filter: '+' must occupy a whole level");
+        assertThat(error("webhook { url = \"http://h/\", pool_size = -1 }"))
+                .contains("webhook.pool_size at nanomq.conf:1: -1 must be a whole number greater than 0");
+        assertThat(error("webhook { url = \"http://h/\", cancel_timeout = soon }"))
+                .contains("webhook.cancel_timeout at nanomq.conf:1: \"soon\" is not a duration");
+        assertThat(error("webhook { url = \"http://h/\", queue.overflow = block }"))
+                .contains("\"block\" is not one of drop_oldest, drop_newest");
+        assertThat(error("webhook { url = \"http://h/\", queue.type = disk }")).contains("webhook.queue.type");
+        assertThat(error("webhook { url = \"http://h/\", ordering = strict }")).contains("is not one of none, per_client");
+        assertThat(error("webhook { url = \"http://h/\", signing.secret = \"abc\" }"))
+                .contains("webhook.signing.secret").contains("whsec_").doesNotContain("abc");
+        assertThat(error("webhook { url = \"http://h/\", retry { initial_backoff = 5s, max_backoff = 1s } }"))
+                .contains("must not be below retry.initial_backoff");
+        assertThat(error("webhook { url = \"http://h/\", headers { \"bad name\" = 1 } }")).contains("not a valid HTTP header name");
+        assertThat(error("webhook = 5")).contains("must be a block");
+        assertThat(error("webhook { url = ")).contains("not a valid NanoMQ configuration file");
+    }
+
+    @Test
+    void everyErrorIsReportedAtOnce() {
+        try {
+            ConfigLoader.parse("webhook {\n pool_size = 0\n body.encoding = hex\n}", "f.conf");
+            throw new AssertionError("no error");
+        } catch (final ConfigException e) {
+            assertThat(e.problems()).hasSize(3);
+        }
+    }
+
+    @Test
+    void unreadableCertificateFilesAreErrors(@TempDir final Path dir) {
+        assertThat(error("webhook { url = \"https://h/\", ssl { cacertfile = \"" + dir.resolve("missing.pem") + "\" } }"))
+                .contains("webhook.ssl.cacertfile at nanomq.conf:1: cannot read");
+        assertThat(error("webhook { url = \"https://h/\", ssl { certfile = \"" + dir.resolve("c.pem") + "\" } }"))
+                .contains("needs both certfile and keyfile");
+    }
+
+    @Test
+    void unknownKeysAndIgnoredTopicsAreWarningsByName() {
+        final LoadResult result = ConfigLoader.parse("webhook {\n url = \"http://h/\"\n pool_sise = 3\n"
+                + " events = [ { event = on_client_connack, topic = \"a\" } ]\n}", "w.conf");
+        assertThat(result.config()).isPresent();
+        assertThat(result.warnings()).containsExactly(
+                "webhook.pool_sise at w.conf:3: unknown key, ignored",
+                "webhook.events[0].topic at w.conf:4: on_client_connack has no topic; the filter is ignored");
+    }
+
+    @Test
+    void overriddenLocationComesFromTheSystemProperty() {
+        System.setProperty(ConfigLoader.SYSTEM_PROPERTY, "/etc/nanomq.conf");
+        try {
+            assertThat(ConfigLoader.overriddenLocation()).contains(Paths.get("/etc/nanomq.conf"));
+        } finally {
+            System.clearProperty(ConfigLoader.SYSTEM_PROPERTY);
+        }
+    }
+
+    @Test
+    void missingFileIsAClearError(@TempDir final Path dir) {
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.conf")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("cannot read the configuration file");
+    }
+}

@@ -45,6 +45,7 @@ public final class Dispatcher implements AutoCloseable {
     private final ClientOrdering ordering;
     private final Semaphore slots;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger inDelivery = new AtomicInteger();
     private final Set<Job> active = ConcurrentHashMap.newKeySet();
     private final ScheduledThreadPoolExecutor scheduler;
     private final Thread thread;
@@ -69,7 +70,8 @@ public final class Dispatcher implements AutoCloseable {
         this.scheduler = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "mqtt-webhook-scheduler"));
         scheduler.setRemoveOnCancelPolicy(true);
         this.sender = new HttpSender(config);
-        metrics.bindGauges(() -> queue.size() + (ordering == null ? 0 : ordering.held()), inFlight::get);
+        metrics.bindGauges(() -> queue.size() + (ordering == null ? 0 : ordering.held()), inFlight::get,
+                inDelivery::get);
         this.thread = daemon(this::run, "mqtt-webhook-dispatcher");
         this.lossReporter = new LossReporter(metrics, "endpoint " + config.urlForLog());
         scheduler.scheduleWithFixedDelay(lossReporter, LOSS_REPORT_SECONDS, LOSS_REPORT_SECONDS, TimeUnit.SECONDS);
@@ -122,6 +124,7 @@ public final class Dispatcher implements AutoCloseable {
     /** Serializes a job that holds a slot and makes its first attempt. */
     private void launch(final Job job) {
         active.add(job);
+        inDelivery.addAndGet(job.events.size());
         if (closing) {
             settleDropped(job, DropCause.SHUTDOWN);
             return;
@@ -197,6 +200,7 @@ public final class Dispatcher implements AutoCloseable {
     /** The job has ended: its slot goes to the next events of its clients, or back to the pool. */
     private void finish(final Job job) {
         active.remove(job);
+        inDelivery.addAndGet(-job.events.size());
         if (ordering != null && !closing) {
             final List<WebhookEvent> next = ordering.release(job.events, config.batchMaxEvents());
             if (!next.isEmpty()) {

@@ -41,6 +41,7 @@ public final class WebhookMetrics {
     private final AtomicLong latencyMaxMicros = new AtomicLong();
     private volatile LongSupplier queued = () -> 0;
     private volatile LongSupplier inFlight = () -> 0;
+    private volatile LongSupplier inDelivery = () -> 0;
 
     public WebhookMetrics() {
         for (final EventType type : EventType.values()) {
@@ -51,10 +52,15 @@ public final class WebhookMetrics {
         }
     }
 
-    /** Connects the gauges to the live queue and sender. */
-    public void bindGauges(final LongSupplier queuedEvents, final LongSupplier inFlightRequests) {
+    /**
+     * Connects the gauges to the live queue and sender: events waiting, HTTP requests open, and events
+     * taken from the queue whose outcome is not known yet (in a request, or waiting for a retry).
+     */
+    public void bindGauges(final LongSupplier queuedEvents, final LongSupplier inFlightRequests,
+                           final LongSupplier eventsInDelivery) {
         this.queued = queuedEvents;
         this.inFlight = inFlightRequests;
+        this.inDelivery = eventsInDelivery;
     }
 
     public void matched(final EventType type) {
@@ -154,6 +160,10 @@ public final class WebhookMetrics {
         return inFlight.getAsLong();
     }
 
+    public long inDelivery() {
+        return inDelivery.getAsLong();
+    }
+
     /**
      * Every metric by its name without {@link #PREFIX}, e.g. {@code matched.on_message_publish},
      * {@code dropped.queue_full}, {@code latency.mean_micros}. Counters are totals since start.
@@ -174,6 +184,7 @@ public final class WebhookMetrics {
         }
         all.put("queued", this::queued);
         all.put("in_flight", this::inFlight);
+        all.put("in_delivery", this::inDelivery);
         all.put("latency.count", latencyCount::sum);
         all.put("latency.mean_micros", () -> {
             final long count = latencyCount.sum();

@@ -114,7 +114,19 @@ public final class TestReceiver implements AutoCloseable {
 
     /** Plain HTTP on 127.0.0.1 with a free port. */
     public static TestReceiver start() throws IOException {
-        return new TestReceiver(HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0));
+        return start(0);
+    }
+
+    /** Plain HTTP on 127.0.0.1:{@code port}. */
+    public static TestReceiver start(final int port) throws IOException {
+        return new TestReceiver(HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0));
+    }
+
+    /** A port on 127.0.0.1 that nothing listens on (for "endpoint down"). */
+    public static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
     }
 
     /** HTTPS on 127.0.0.1; with {@code needClientAuth}, the client must present a certificate. */

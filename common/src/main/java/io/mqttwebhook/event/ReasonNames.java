@@ -90,6 +90,26 @@ public final class ReasonNames {
         return mqtt5ReasonCode == 0 ? NORMAL : mqtt5(mqtt5ReasonCode);
     }
 
+    /**
+     * The name for a broker's reason constant written in upper snake case ({@code BAD_USER_NAME_OR_PASSWORD},
+     * {@code NORMAL_DISCONNECTION}, {@code SHARED_SUBSCRIPTION_NOT_SUPPORTED}): the spelling of this
+     * contract where it differs from the constant lower-cased, else the constant lower-cased.
+     */
+    public static String fromConstant(final String constant) {
+        switch (constant) {
+            case "NORMAL_DISCONNECTION":
+                return NORMAL;
+            case "BAD_USER_NAME_OR_PASSWORD":
+                return BAD_USERNAME_OR_PASSWORD;
+            case "SHARED_SUBSCRIPTION_NOT_SUPPORTED":
+                return "shared_subscriptions_not_supported";
+            case "WILDCARD_SUBSCRIPTION_NOT_SUPPORTED":
+                return "wildcard_subscriptions_not_supported";
+            default:
+                return constant.toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     private static String mqtt5(final int code) {
         if (code < 0 || code > 255 || MQTT5[code] == null) {
             return UNSPECIFIED_ERROR;

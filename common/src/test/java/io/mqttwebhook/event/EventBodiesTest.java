@@ -111,6 +111,9 @@ class EventBodiesTest {
         assertThat(ReasonNames.disconnect(0x8E)).isEqualTo("session_taken_over");
         assertThat(ReasonNames.disconnect(0x8D)).isEqualTo("keep_alive_timeout");
         assertThat(ReasonNames.disconnect(0x42)).isEqualTo("unspecified_error");
+        assertThat(ReasonNames.fromConstant("BAD_USER_NAME_OR_PASSWORD")).isEqualTo("bad_username_or_password");
+        assertThat(ReasonNames.fromConstant("NORMAL_DISCONNECTION")).isEqualTo("normal");
+        assertThat(ReasonNames.fromConstant("SESSION_TAKEN_OVER")).isEqualTo("session_taken_over");
     }
 
     /** Parses the JSON strictly and returns every string value in order. */

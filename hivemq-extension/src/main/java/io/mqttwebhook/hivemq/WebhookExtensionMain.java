@@ -1,0 +1,122 @@
+package io.mqttwebhook.hivemq;
+
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.MetricFilter;
+import com.codahale.metrics.MetricRegistry;
+import com.hivemq.extension.sdk.api.ExtensionMain;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStartInput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStartOutput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
+import com.hivemq.extension.sdk.api.services.Services;
+import io.mqttwebhook.Webhook;
+import io.mqttwebhook.config.ConfigException;
+import io.mqttwebhook.config.ConfigLoader;
+import io.mqttwebhook.config.LoadResult;
+import io.mqttwebhook.config.WebhookConfig;
+import io.mqttwebhook.event.EventType;
+import io.mqttwebhook.metrics.WebhookMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * The HiveMQ extension: reads {@code conf/webhook.conf} (or the file named by {@code mqtt.webhook.config} /
+ * {@code MQTT_WEBHOOK_CONFIG}), starts the core, registers the interceptors and the lifecycle listener,
+ * and publishes the core's metrics in HiveMQ's registry. A configuration error prevents only this
+ * extension from starting; HiveMQ runs on.
+ */
+public final class WebhookExtensionMain implements ExtensionMain {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WebhookExtensionMain.class);
+
+    /** Events HiveMQ CE shows to an extension in this version; the rest are refused at start. */
+    static final Set<EventType> SUPPORTED = EnumSet.of(EventType.CLIENT_CONNECT, EventType.CLIENT_CONNACK,
+            EventType.CLIENT_CONNECTED, EventType.CLIENT_DISCONNECTED, EventType.CLIENT_SUBSCRIBE,
+            EventType.CLIENT_UNSUBSCRIBE, EventType.MESSAGE_PUBLISH);
+
+    private volatile Webhook webhook;
+
+    @Override
+    public void extensionStart(final ExtensionStartInput input, final ExtensionStartOutput output) {
+        final Path file = ConfigLoader.overriddenLocation()
+                .orElse(input.getExtensionInformation().getExtensionHomeFolder().toPath().resolve("conf").resolve("webhook.conf"));
+        final LoadResult result;
+        try {
+            result = ConfigLoader.load(file);
+        } catch (final ConfigException e) {
+            LOG.error("mqtt-webhook: configuration error, the extension does not start: {}", e.getMessage());
+            output.preventExtensionStartup("mqtt-webhook configuration error: " + e.getMessage());
+            return;
+        }
+        result.warnings().forEach(warning -> LOG.warn("mqtt-webhook: {}", warning));
+        if (result.config().isEmpty()) {
+            LOG.warn("mqtt-webhook: {}; nothing will be posted", result.disabledReason());
+            return;
+        }
+        final WebhookConfig config = result.config().get();
+        for (final EventType type : config.ruleSet().eventTypes()) {
+            if (!SUPPORTED.contains(type)) {
+                LOG.warn("mqtt-webhook: event {} is not visible to extensions on HiveMQ CE; its rules are ignored",
+                        type.configName());
+            }
+        }
+        try {
+            webhook = Webhook.start(config);
+        } catch (final RuntimeException e) {
+            LOG.error("mqtt-webhook cannot start", e);
+            output.preventExtensionStartup("mqtt-webhook cannot start: " + e.getMessage());
+            return;
+        }
+        register(webhook);
+        publishMetrics(Services.metricRegistry(), webhook.metrics());
+    }
+
+    private static void register(final Webhook webhook) {
+        final ConnectInterceptor connect = new ConnectInterceptor(webhook);
+        final ConnackInterceptor connack = new ConnackInterceptor(webhook);
+        final LifecycleListener lifecycle = new LifecycleListener(webhook);
+        final PublishInterceptor publish = new PublishInterceptor(webhook);
+        final SubscriptionInterceptor subscriptions = new SubscriptionInterceptor(webhook);
+        // connect/connack interceptors also keep username and keepalive for the other events
+        Services.interceptorRegistry().setConnectInboundInterceptorProvider(providerInput -> connect);
+        Services.interceptorRegistry().setConnackOutboundInterceptorProvider(providerInput -> connack);
+        Services.eventRegistry().setClientLifecycleEventListener(providerInput -> lifecycle);
+        final boolean publishes = webhook.wants(EventType.MESSAGE_PUBLISH);
+        final boolean subscribes = webhook.wants(EventType.CLIENT_SUBSCRIBE);
+        final boolean unsubscribes = webhook.wants(EventType.CLIENT_UNSUBSCRIBE);
+        Services.initializerRegistry().setClientInitializer((initializerInput, context) -> {
+            if (publishes) {
+                context.addPublishInboundInterceptor(publish);
+            }
+            if (subscribes) {
+                context.addSubscribeInboundInterceptor(subscriptions);
+            }
+            if (unsubscribes) {
+                context.addUnsubscribeInboundInterceptor(subscriptions);
+            }
+        });
+    }
+
+    private static void publishMetrics(final MetricRegistry registry, final WebhookMetrics metrics) {
+        for (final Map.Entry<String, LongSupplier> metric : metrics.suppliers().entrySet()) {
+            final LongSupplier supplier = metric.getValue();
+            registry.register(WebhookMetrics.PREFIX + metric.getKey(), (Gauge<Long>) supplier::getAsLong);
+        }
+    }
+
+    @Override
+    public void extensionStop(final ExtensionStopInput input, final ExtensionStopOutput output) {
+        final Webhook running = webhook;
+        webhook = null;
+        Services.metricRegistry().removeMatching(MetricFilter.startsWith(WebhookMetrics.PREFIX));
+        if (running != null) {
+            running.close();
+        }
+    }
+}

@@ -279,11 +279,6 @@ public final class Dispatcher implements AutoCloseable {
         return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
     }
 
-    /** Open HTTP connections, for tests. */
-    int openConnections() {
-        return sender.openConnections();
-    }
-
     /** Events of one request, from its first attempt to its end. */
     private static final class Job {
         final List<WebhookEvent> events;

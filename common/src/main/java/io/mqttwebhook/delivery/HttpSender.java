@@ -10,7 +10,6 @@ import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.config.TlsConfig;
 import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
-import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
 import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
@@ -40,7 +39,6 @@ final class HttpSender implements AutoCloseable {
     static final String USER_AGENT = "mqtt-webhook";
 
     private final CloseableHttpAsyncClient client;
-    private final PoolingAsyncClientConnectionManager pool;
     private final URI target;
     private final Map<String, String> headers = new LinkedHashMap<>();
     private final ContentType contentType;
@@ -78,9 +76,8 @@ final class HttpSender implements AutoCloseable {
             }
             poolBuilder.setTlsStrategy(strategy.build());
         }
-        this.pool = poolBuilder.build();
         this.client = HttpAsyncClients.custom()
-                .setConnectionManager(pool)
+                .setConnectionManager(poolBuilder.build())
                 .setIOReactorConfig(IOReactorConfig.custom()
                         .setIoThreadCount(Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())))
                         .setSoTimeout(timeout)
@@ -174,11 +171,6 @@ final class HttpSender implements AutoCloseable {
     private static String describe(final Exception e) {
         final String name = e.getClass().getSimpleName();
         return e.getMessage() == null ? name : name + ": " + e.getMessage();
-    }
-
-    /** Connections open or leased, for tests and diagnostics. */
-    int openConnections() {
-        return pool.getTotalStats().getAvailable() + pool.getTotalStats().getLeased();
     }
 
     @Override

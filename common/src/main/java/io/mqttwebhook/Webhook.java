@@ -54,13 +54,25 @@ public final class Webhook implements AutoCloseable {
     }
 
     /**
+     * Whether a rule matches an event of {@code type} with {@code topic} (null for events without one).
+     * Adapters ask this before copying a payload, then hand the event to {@link #offerMatched}.
+     */
+    public boolean matches(final EventType type, final String topic) {
+        return rules.matches(type, topic);
+    }
+
+    /**
      * Called on a broker thread: matches the event against the rules and, when one matches, offers it to the
      * queue. Constant time, never blocks; a full queue drops by the overflow policy and counts it.
      */
     public void publish(final WebhookEvent event) {
-        if (!rules.matches(event.type(), event.topic())) {
-            return;
+        if (rules.matches(event.type(), event.topic())) {
+            offerMatched(event);
         }
+    }
+
+    /** As {@link #publish} for an event whose type and topic the caller has just {@link #matches matched}. */
+    public void offerMatched(final WebhookEvent event) {
         metrics.matched(event.type());
         if (!accepting) {
             metrics.dropped(DropCause.SHUTDOWN, 1);

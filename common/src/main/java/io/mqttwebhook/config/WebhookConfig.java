@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -196,8 +197,8 @@ public final class WebhookConfig {
                 + " events=" + ruleSet.eventTypes().size() + " rules=" + rules.size()
                 + " encoding=" + encoding.configName()
                 + " pool_size=" + poolSize
-                + " queue=" + queueType.name().toLowerCase(java.util.Locale.ROOT) + "(" + queueCapacity + ", "
-                + queueOverflow.name().toLowerCase(java.util.Locale.ROOT) + ")";
+                + " queue=" + queueType.name().toLowerCase(Locale.ROOT) + "(" + queueCapacity + ", "
+                + queueOverflow.name().toLowerCase(Locale.ROOT) + ")";
     }
 
     /** Fluent construction with the documented defaults. */

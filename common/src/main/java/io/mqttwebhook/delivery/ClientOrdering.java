@@ -5,6 +5,7 @@ import io.mqttwebhook.event.WebhookEvent;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -18,14 +19,14 @@ import java.util.Set;
 final class ClientOrdering {
 
     /** Clients with a request open: their further events wait in {@link #waiting}. */
-    private final Set<String> busy = new java.util.HashSet<>();
+    private final Set<String> busy = new HashSet<>();
     private final Map<String, ArrayDeque<WebhookEvent>> waiting = new HashMap<>();
     private int held;
 
     /** Splits freshly polled events: what may be sent now (returned) and what must wait (kept). */
     synchronized List<WebhookEvent> admit(final List<WebhookEvent> events) {
         final List<WebhookEvent> now = new ArrayList<>(events.size());
-        final Set<String> admittedNow = new java.util.HashSet<>();
+        final Set<String> admittedNow = new HashSet<>();
         for (final WebhookEvent event : events) {
             final String client = event.clientId();
             // several events of one client may share a request (a batch keeps their order)

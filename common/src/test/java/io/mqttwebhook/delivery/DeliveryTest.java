@@ -125,6 +125,8 @@ class DeliveryTest {
         Thread.sleep(200);
         assertThat(receiver.count()).isEqualTo(1);
         assertThat(webhook.metrics().matchedCount(EventType.CLIENT_CONNACK)).isZero();
+        assertThat(webhook.matches(EventType.MESSAGE_PUBLISH, "t/x")).isTrue();
+        assertThat(webhook.matches(EventType.MESSAGE_PUBLISH, "$SYS/x")).isFalse();
     }
 
     @Test

@@ -68,7 +68,8 @@ class EventBodiesTest {
             final byte[] json = new EventBodies(encoding).single(
                     new PublishEvent(hostile, hostile, hostile, 2, false, payload, 1L));
             final List<String> strings = strings(json);
-            assertThat(strings).contains(hostile.replace("\ud800", "\ud800"));
+            // topic, from_username and from_client_id come back exactly as given
+            assertThat(strings).filteredOn(hostile::equals).hasSize(3);
             if (encoding == PayloadEncoding.PLAIN) {
                 assertThat(strings).contains("\"\\\u0000\u0001\uFFFD(\uFFFD\uFFFDx\u0000");
             }

@@ -81,8 +81,6 @@ public final class WebhookExtensionMain implements ExtensionMain {
         final ConnectInterceptor connect = new ConnectInterceptor(webhook);
         final ConnackInterceptor connack = new ConnackInterceptor(webhook);
         final LifecycleListener lifecycle = new LifecycleListener(webhook);
-        final PublishInterceptor publish = new PublishInterceptor(webhook);
-        final SubscriptionInterceptor subscriptions = new SubscriptionInterceptor(webhook);
         // connect/connack interceptors also keep username and keepalive for the other events
         Services.interceptorRegistry().setConnectInboundInterceptorProvider(providerInput -> connect);
         Services.interceptorRegistry().setConnackOutboundInterceptorProvider(providerInput -> connack);
@@ -90,15 +88,22 @@ public final class WebhookExtensionMain implements ExtensionMain {
         final boolean publishes = webhook.wants(EventType.MESSAGE_PUBLISH);
         final boolean subscribes = webhook.wants(EventType.CLIENT_SUBSCRIBE);
         final boolean unsubscribes = webhook.wants(EventType.CLIENT_UNSUBSCRIBE);
+        if (!publishes && !subscribes && !unsubscribes) {
+            return;
+        }
         Services.initializerRegistry().setClientInitializer((initializerInput, context) -> {
+            // runs once per connection, after CONNECT was seen: the username is read here, not per packet
+            final ClientInterceptors client = new ClientInterceptors(webhook,
+                    initializerInput.getClientInformation().getClientId(),
+                    ConnectionAttributes.username(initializerInput.getConnectionInformation().getConnectionAttributeStore()));
             if (publishes) {
-                context.addPublishInboundInterceptor(publish);
+                context.addPublishInboundInterceptor(client);
             }
             if (subscribes) {
-                context.addSubscribeInboundInterceptor(subscriptions);
+                context.addSubscribeInboundInterceptor(client);
             }
             if (unsubscribes) {
-                context.addUnsubscribeInboundInterceptor(subscriptions);
+                context.addUnsubscribeInboundInterceptor(client);
             }
         });
     }

@@ -73,7 +73,9 @@ public final class HiveMqDemo {
                     + "    { event = on_client_connect }\n    { event = on_client_connack }\n"
                     + "    { event = on_client_connected }\n    { event = on_client_disconnected }\n"
                     + "    { event = on_client_subscribe }\n    { event = on_client_unsubscribe }\n"
+                    + "    { event = on_session_subscribed }\n    { event = on_session_unsubscribed }\n"
                     + "    { event = on_message_publish }\n"
+                    + "    { event = on_message_delivered }\n    { event = on_message_acked }\n"
                     + "  ]\n}\n");
         }
         final HttpServer receiver = userConfig == null ? startReceiver(receiverPort) : null;

@@ -36,9 +36,8 @@ public final class WebhookExtensionMain implements ExtensionMain {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookExtensionMain.class);
 
     /** Events HiveMQ CE shows to an extension in this version; the rest are refused at start. */
-    static final Set<EventType> SUPPORTED = EnumSet.of(EventType.CLIENT_CONNECT, EventType.CLIENT_CONNACK,
-            EventType.CLIENT_CONNECTED, EventType.CLIENT_DISCONNECTED, EventType.CLIENT_SUBSCRIBE,
-            EventType.CLIENT_UNSUBSCRIBE, EventType.MESSAGE_PUBLISH);
+    /** HiveMQ CE gives extensions no callback when a session expires or is removed. */
+    static final Set<EventType> SUPPORTED = EnumSet.complementOf(EnumSet.of(EventType.SESSION_TERMINATED));
 
     private volatile Webhook webhook;
 
@@ -62,8 +61,8 @@ public final class WebhookExtensionMain implements ExtensionMain {
         final WebhookConfig config = result.config().get();
         for (final EventType type : config.ruleSet().eventTypes()) {
             if (!SUPPORTED.contains(type)) {
-                LOG.warn("mqtt-webhook: event {} is not visible to extensions on HiveMQ CE; its rules are ignored",
-                        type.configName());
+                LOG.warn("mqtt-webhook: event {} is not visible to extensions on HiveMQ CE; its rules are ignored"
+                        + " and it is never posted", type.configName());
             }
         }
         try {
@@ -86,24 +85,46 @@ public final class WebhookExtensionMain implements ExtensionMain {
         Services.interceptorRegistry().setConnackOutboundInterceptorProvider(providerInput -> connack);
         Services.eventRegistry().setClientLifecycleEventListener(providerInput -> lifecycle);
         final boolean publishes = webhook.wants(EventType.MESSAGE_PUBLISH);
-        final boolean subscribes = webhook.wants(EventType.CLIENT_SUBSCRIBE);
-        final boolean unsubscribes = webhook.wants(EventType.CLIENT_UNSUBSCRIBE);
-        if (!publishes && !subscribes && !unsubscribes) {
+        final boolean subscribes = webhook.wants(EventType.CLIENT_SUBSCRIBE) || webhook.wants(EventType.SESSION_SUBSCRIBED);
+        final boolean subscribed = webhook.wants(EventType.SESSION_SUBSCRIBED);
+        final boolean unsubscribes = webhook.wants(EventType.CLIENT_UNSUBSCRIBE)
+                || webhook.wants(EventType.SESSION_UNSUBSCRIBED);
+        final boolean unsubscribed = webhook.wants(EventType.SESSION_UNSUBSCRIBED);
+        final boolean delivers = webhook.wants(EventType.MESSAGE_DELIVERED) || webhook.wants(EventType.MESSAGE_ACKED);
+        final boolean acks = webhook.wants(EventType.MESSAGE_ACKED);
+        if (!publishes && !subscribes && !unsubscribes && !delivers) {
             return;
         }
         Services.initializerRegistry().setClientInitializer((initializerInput, context) -> {
             // runs once per connection, after CONNECT was seen: the username is read here, not per packet
-            final ClientInterceptors client = new ClientInterceptors(webhook,
-                    initializerInput.getClientInformation().getClientId(),
-                    ConnectionAttributes.username(initializerInput.getConnectionInformation().getConnectionAttributeStore()));
-            if (publishes) {
-                context.addPublishInboundInterceptor(client);
+            final String clientId = initializerInput.getClientInformation().getClientId();
+            final String username =
+                    ConnectionAttributes.username(initializerInput.getConnectionInformation().getConnectionAttributeStore());
+            if (publishes || subscribes || unsubscribes) {
+                final ClientInterceptors client = new ClientInterceptors(webhook, clientId, username);
+                if (publishes) {
+                    context.addPublishInboundInterceptor(client);
+                }
+                if (subscribes) {
+                    context.addSubscribeInboundInterceptor(client);
+                }
+                if (subscribed) {
+                    context.addSubackOutboundInterceptor(client);
+                }
+                if (unsubscribes) {
+                    context.addUnsubscribeInboundInterceptor(client);
+                }
+                if (unsubscribed) {
+                    context.addUnsubackOutboundInterceptor(client);
+                }
             }
-            if (subscribes) {
-                context.addSubscribeInboundInterceptor(client);
-            }
-            if (unsubscribes) {
-                context.addUnsubscribeInboundInterceptor(client);
+            if (delivers) {
+                final DeliveryInterceptors delivery = new DeliveryInterceptors(webhook, clientId, username);
+                context.addPublishOutboundInterceptor(delivery);
+                if (acks) {
+                    context.addPubackInboundInterceptor(delivery);
+                    context.addPubcompInboundInterceptor(delivery);
+                }
             }
         });
     }

@@ -2,6 +2,7 @@ package io.mqttwebhook.hivemq;
 
 import com.codahale.metrics.Gauge;
 import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
@@ -48,6 +49,11 @@ class HiveMqWebhookIT {
                 + "    { event = on_message_publish, topic = \"a/+\" }\n"
                 + "    { event = on_message_publish, topic = \"bin/#\" }\n"
                 + "    { event = on_client_subscribe }\n"
+                + "    { event = on_session_subscribed }\n"
+                + "    { event = on_client_unsubscribe }\n"
+                + "    { event = on_session_unsubscribed }\n"
+                + "    { event = on_message_delivered, topic = \"d/#\" }\n"
+                + "    { event = on_message_acked, topic = \"d/#\" }\n"
                 + "  ]\n"
                 + "}\n");
     }
@@ -125,17 +131,55 @@ class HiveMqWebhookIT {
     }
 
     @Test
-    void subscribeGivesOneEventPerFilter() {
+    void subscribeAndUnsubscribeGiveClientAndSessionEventsPerFilter() {
         final Mqtt5BlockingClient client = mqtt5("csub");
         client.connect();
         client.subscribeWith().addSubscription().topicFilter("s/1").qos(MqttQos.AT_LEAST_ONCE).applySubscription()
                 .addSubscription().topicFilter("s/#").qos(MqttQos.EXACTLY_ONCE).applySubscription().send();
+        client.unsubscribeWith().topicFilter("s/1").send();
         client.disconnect();
-        final List<String> bodies = awaitBodies("csub", 4);
-        assertThat(bodies.stream().filter(b -> b.contains("client_subscribe"))).hasSize(2);
-        assertThat(bodies).contains(
-                "{\"action\":\"client_subscribe\",\"clientid\":\"csub\",\"username\":\"undefined\",\"topic\":\"s/1\",\"opts\":{\"qos\":1}}",
-                "{\"action\":\"client_subscribe\",\"clientid\":\"csub\",\"username\":\"undefined\",\"topic\":\"s/#\",\"opts\":{\"qos\":2}}");
+        final List<String> bodies = awaitBodies("csub", 8);
+        final String prefix = "\"clientid\":\"csub\",\"username\":\"undefined\",\"topic\":";
+        assertThat(bodies).containsExactlyInAnyOrder(
+                "{\"proto_ver\":5,\"keepalive\":60,\"conn_ack\":\"success\",\"username\":\"undefined\",\"clientid\":\"csub\",\"action\":\"client_connack\"}",
+                "{\"action\":\"client_subscribe\"," + prefix + "\"s/1\",\"opts\":{\"qos\":1}}",
+                "{\"action\":\"client_subscribe\"," + prefix + "\"s/#\",\"opts\":{\"qos\":2}}",
+                "{\"action\":\"session_subscribed\"," + prefix + "\"s/1\",\"opts\":{\"qos\":1}}",
+                "{\"action\":\"session_subscribed\"," + prefix + "\"s/#\",\"opts\":{\"qos\":2}}",
+                "{\"action\":\"client_unsubscribe\"," + prefix + "\"s/1\"}",
+                "{\"action\":\"session_unsubscribed\"," + prefix + "\"s/1\"}",
+                "{\"reason\":\"normal\",\"username\":\"undefined\",\"clientid\":\"csub\",\"action\":\"client_disconnected\"}");
+    }
+
+    @Test
+    void deliveredForEveryMessageSentAndAckedForQos1And2() throws Exception {
+        final Mqtt5BlockingClient subscriber = mqtt5("dsub");
+        subscriber.connect();
+        subscriber.subscribeWith().topicFilter("d/#").qos(MqttQos.EXACTLY_ONCE).send();
+        try (Mqtt5BlockingClient.Mqtt5Publishes received = subscriber.publishes(MqttGlobalPublishFilter.ALL)) {
+            final Mqtt5BlockingClient publisher = mqtt5("dpub");
+            publisher.connect();
+            publisher.publishWith().topic("d/0").qos(MqttQos.AT_MOST_ONCE).payload("zero".getBytes(StandardCharsets.UTF_8)).send();
+            publisher.publishWith().topic("d/1").qos(MqttQos.AT_LEAST_ONCE).payload("one".getBytes(StandardCharsets.UTF_8)).send();
+            publisher.publishWith().topic("d/2").qos(MqttQos.EXACTLY_ONCE).payload("two".getBytes(StandardCharsets.UTF_8)).send();
+            publisher.disconnect();
+            for (int i = 0; i < 3; i++) {
+                assertThat(received.receive(10, java.util.concurrent.TimeUnit.SECONDS)).isPresent();
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> bodiesOf("dsub").stream()
+                .filter(b -> b.contains("message_delivered") || b.contains("message_acked")).count() == 5);
+        final List<String> messages = bodiesOf("dsub").stream()
+                .filter(b -> b.contains("message_delivered") || b.contains("message_acked")).collect(Collectors.toList());
+        final String body = "\\{\"action\":\"%s\",\"clientid\":\"dsub\",\"username\":\"undefined\",\"from_client_id\":\"\","
+                + "\"from_username\":\"undefined\",\"topic\":\"d/%d\",\"qos\":%d,\"retain\":false,\"payload\":\"%s\",\"ts\":\\d{13}}";
+        assertThat(messages).anyMatch(b -> b.matches(String.format(body, "message_delivered", 0, 0, "zero")))
+                .anyMatch(b -> b.matches(String.format(body, "message_delivered", 1, 1, "one")))
+                .anyMatch(b -> b.matches(String.format(body, "message_delivered", 2, 2, "two")))
+                .anyMatch(b -> b.matches(String.format(body, "message_acked", 1, 1, "one")))
+                .anyMatch(b -> b.matches(String.format(body, "message_acked", 2, 2, "two")))
+                .hasSize(5);
+        subscriber.disconnect();
     }
 
     @Test

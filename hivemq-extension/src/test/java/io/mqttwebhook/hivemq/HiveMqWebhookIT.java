@@ -221,6 +221,37 @@ class HiveMqWebhookIT {
     }
 
     @Test
+    void mqtt31ClientIsProtoVer3() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", broker.port())) {
+            final byte[] id = "c31".getBytes(StandardCharsets.US_ASCII);
+            final OutputStream out = socket.getOutputStream();
+            out.write(new byte[]{0x10, (byte) (14 + id.length), 0, 6, 'M', 'Q', 'I', 's', 'd', 'p', 3, 0x02, 0, 20, 0,
+                    (byte) id.length});
+            out.write(id);
+            out.flush();
+            assertThat(socket.getInputStream().readNBytes(4)).containsExactly(0x20, 2, 0, 0);
+            out.write(new byte[]{(byte) 0xE0, 0});
+            out.flush();
+            assertThat(socket.getInputStream().read()).isEqualTo(-1);
+        }
+        final List<String> bodies = awaitBodies("c31", 2);
+        assertThat(bodies).containsExactly(
+                "{\"proto_ver\":3,\"keepalive\":20,\"conn_ack\":\"success\",\"username\":\"undefined\",\"clientid\":\"c31\",\"action\":\"client_connack\"}",
+                "{\"reason\":\"normal\",\"username\":\"undefined\",\"clientid\":\"c31\",\"action\":\"client_disconnected\"}");
+    }
+
+    @Test
+    void anAdministrativeDisconnectNamesItsReason() {
+        final Mqtt5BlockingClient client = mqtt5("kicked");
+        client.connect();
+        Services.clientService().disconnectClient("kicked", false,
+                com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode.ADMINISTRATIVE_ACTION, "test").join();
+        final List<String> bodies = awaitBodies("kicked", 2);
+        assertThat(bodies.get(1)).isEqualTo("{\"reason\":\"administrative_action\",\"username\":\"undefined\","
+                + "\"clientid\":\"kicked\",\"action\":\"client_disconnected\"}");
+    }
+
+    @Test
     void aTakeoverEndsTheOldConnectionWithItsReason() {
         final Mqtt5BlockingClient first = mqtt5("same");
         first.connect();

@@ -31,11 +31,7 @@ final class HiveMqBroker implements AutoCloseable {
     private final Path extensionFolder;
 
     HiveMqBroker(final Path dir, final String webhookConf) throws Exception {
-        final Path packaged = Paths.get(System.getProperty("mqttwebhook.extension.folder",
-                "target/mqtt-webhook-0.1.0-SNAPSHOT/mqtt-webhook"));
-        if (!Files.isDirectory(packaged)) {
-            throw new IllegalStateException("the packaged extension is missing at " + packaged + ": run mvn verify");
-        }
+        final Path packaged = packagedFolder();
         final Path config = Files.createDirectories(dir.resolve("conf"));
         Files.writeString(config.resolve("config.xml"), "<hivemq>\n"
                 + "  <listeners><tcp-listener><port>0</port><bind-address>127.0.0.1</bind-address></tcp-listener></listeners>\n"
@@ -57,7 +53,18 @@ final class HiveMqBroker implements AutoCloseable {
         hivemq.start().join();
     }
 
-    private static void copy(final Path from, final Path to) throws IOException {
+    /** The extension folder the build packaged (failsafe passes its path). */
+    static Path packagedFolder() {
+        final Path packaged = Paths.get(System.getProperty("mqttwebhook.extension.folder",
+                "target/mqtt-webhook-0.1.0-SNAPSHOT/mqtt-webhook"));
+        if (!Files.isDirectory(packaged)) {
+            throw new IllegalStateException("the packaged extension is missing at " + packaged + ": run mvn verify");
+        }
+        return packaged;
+    }
+
+    /** Copies the packaged extension folder (or any folder tree). */
+    static void copy(final Path from, final Path to) throws IOException {
         try (Stream<Path> files = Files.walk(from)) {
             for (final Path file : (Iterable<Path>) files::iterator) {
                 final Path target = to.resolve(from.relativize(file).toString());

@@ -41,28 +41,49 @@ class HiveMqFaultsIT {
     @Test
     void aHangingEndpointDoesNotHoldUpQos1Publishing(@TempDir final Path dir) throws Exception {
         try (TestReceiver receiver = TestReceiver.start()) {
-            receiver.replyWith(r -> Reply.hang());
             try (HiveMqBroker broker = new HiveMqBroker(dir, "webhook {\n  url = \"" + receiver.url("/") + "\"\n"
                     + "  pool_size = 2\n  cancel_timeout = 60s\n  queue.capacity = 500\n"
                     + "  events = [ { event = on_message_publish } ]\n}\n")) {
                 final Mqtt5BlockingClient client = client(broker, "fast");
                 client.connect();
-                // a guard against blocking, not a benchmark: 3 000 acknowledged publishes never finish if the
-                // broker waited for the endpoint (which never answers)
-                assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
-                    for (int i = 0; i < 3000; i++) {
-                        client.publishWith().topic("t/" + i).qos(MqttQos.AT_LEAST_ONCE).payload(new byte[100]).send();
-                    }
-                });
+                roundTrips(client, 500); // warm-up
+                @SuppressWarnings("unchecked")
+                final Gauge<Long> delivered = Services.metricRegistry().getGauges().get("io.mqttwebhook.delivered");
+                await().until(() -> delivered.getValue() == 500);
+                final long[] healthy = roundTrips(client, 1000);
+                await().until(() -> delivered.getValue() == 1500);
+
+                receiver.replyWith(r -> Reply.hang());
+                // also a guard against blocking: these would never finish if the broker waited for the endpoint
+                final long[] hanging = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> roundTrips(client, 3000));
                 client.disconnect();
+                final long healthyMedian = healthy[healthy.length / 2];
+                final long hangingMedian = hanging[hanging.length / 2];
+                System.out.printf("QoS 1 round trip median: healthy endpoint %d us, hanging endpoint %d us%n",
+                        healthyMedian / 1000, hangingMedian / 1000);
+                // the same order as the healthy case; a publish path that waited would take seconds
+                assertThat(hangingMedian).isLessThan(healthyMedian * 3 + 5_000_000L);
+
                 @SuppressWarnings("unchecked")
                 final Gauge<Long> queued = Services.metricRegistry().getGauges().get("io.mqttwebhook.queued");
                 @SuppressWarnings("unchecked")
                 final Gauge<Long> dropped = Services.metricRegistry().getGauges().get("io.mqttwebhook.dropped.queue_full");
                 assertThat(queued.getValue()).isLessThanOrEqualTo(500);
-                await().until(() -> receiver.count() == 2);
+                await().until(() -> receiver.count() == 1500 + 2);
                 assertThat(dropped.getValue()).isEqualTo(3000 - 500 - 2);
             }
         }
+    }
+
+    /** Nanoseconds of each acknowledged QoS 1 publish, sorted. */
+    private static long[] roundTrips(final Mqtt5BlockingClient client, final int count) {
+        final long[] nanos = new long[count];
+        for (int i = 0; i < count; i++) {
+            final long start = System.nanoTime();
+            client.publishWith().topic("t/" + i).qos(MqttQos.AT_LEAST_ONCE).payload(new byte[100]).send();
+            nanos[i] = System.nanoTime() - start;
+        }
+        java.util.Arrays.sort(nanos);
+        return nanos;
     }
 }

@@ -20,7 +20,7 @@ import static org.awaitility.Awaitility.await;
  * The extension's life in a JVM: HiveMQ CE loads extensions only at start (runtime disable/enable through a
  * DISABLED file is an Enterprise feature), so stopping the extension means stopping the broker. Stopping
  * releases every webhook thread, reports the clients' disconnects before draining,
- * and a second broker in the same JVM starts a fresh webhook. Also the base64 encoding through the broker.
+ * and a second broker in the same JVM starts a fresh webhook. Also the base64 and base62 encodings through the broker.
  */
 class HiveMqLifecycleIT {
 
@@ -34,8 +34,8 @@ class HiveMqLifecycleIT {
                 .buildBlocking();
     }
 
-    private static String conf(final TestReceiver receiver) {
-        return "webhook {\n  url = \"" + receiver.url("/") + "\"\n  body.encoding = base64\n"
+    private static String conf(final TestReceiver receiver, final String encoding) {
+        return "webhook {\n  url = \"" + receiver.url("/") + "\"\n  body.encoding = " + encoding + "\n"
                 + "  events = [ { event = on_message_publish }, { event = on_client_disconnected } ]\n}\n";
     }
 
@@ -43,7 +43,10 @@ class HiveMqLifecycleIT {
     void stopReleasesEveryThreadReportsShutdownDisconnectsAndARestartWorks(@TempDir final Path dir) throws Exception {
         try (TestReceiver receiver = TestReceiver.start()) {
             for (final String run : new String[]{"first", "second"}) {
-                final HiveMqBroker broker = new HiveMqBroker(dir.resolve(run), conf(receiver));
+                // "hello" in base64, then in NanoMQ's base62
+                final String encoding = run.equals("first") ? "base64" : "base62";
+                final String encoded = run.equals("first") ? "aGVsbG8=" : "7tQLFHz";
+                final HiveMqBroker broker = new HiveMqBroker(dir.resolve(run), conf(receiver, encoding));
                 try {
                     assertThat(webhookThreads()).contains("mqtt-webhook-dispatcher", "mqtt-webhook-scheduler");
                     final Mqtt5BlockingClient client = client(broker, run);
@@ -52,7 +55,7 @@ class HiveMqLifecycleIT {
                             .payload("hello".getBytes(StandardCharsets.UTF_8)).send();
                     await().until(() -> receiver.requests().stream().anyMatch(r -> r.body().matches(
                             "\\{\"ts\":\\d{13},\"topic\":\"t\",\"retain\":false,\"qos\":1,\"action\":\"message_publish\","
-                                    + "\"from_username\":\"undefined\",\"from_client_id\":\"" + run + "\",\"payload\":\"aGVsbG8=\"}")));
+                                    + "\"from_username\":\"undefined\",\"from_client_id\":\"" + run + "\",\"payload\":\"" + encoded + "\"}")));
                 } finally {
                     broker.close();
                 }

@@ -97,18 +97,21 @@ class HiveMqWebhookIT {
                 .applySimpleAuth().keepAlive(60).send();
         final long before = System.currentTimeMillis();
         client.publishWith().topic("a/b").qos(MqttQos.AT_LEAST_ONCE).payload("hello".getBytes(StandardCharsets.UTF_8)).send();
+        client.publishWith().topic("a/q0").qos(MqttQos.AT_MOST_ONCE).payload(new byte[0]).send();
         client.disconnect();
-        final List<String> bodies = awaitBodies("c311", 3);
+        final List<String> bodies = awaitBodies("c311", 4);
         assertThat(bodies.get(0)).isEqualTo("{\"proto_ver\":4,\"keepalive\":60,\"conn_ack\":\"success\","
                 + "\"username\":\"alice\",\"clientid\":\"c311\",\"action\":\"client_connack\"}");
         assertThat(bodies.get(1)).matches("\\{\"ts\":\\d{13},\"topic\":\"a/b\",\"retain\":false,\"qos\":1,"
                 + "\"action\":\"message_publish\",\"from_username\":\"alice\",\"from_client_id\":\"c311\",\"payload\":\"hello\"}");
         final long ts = Long.parseLong(bodies.get(1).substring(6, 19));
         assertThat(ts).isBetween(before - 1000, System.currentTimeMillis());
-        assertThat(bodies.get(2)).isEqualTo("{\"reason\":\"normal\",\"username\":\"alice\",\"clientid\":\"c311\","
+        assertThat(bodies.get(2)).matches("\\{\"ts\":\\d{13},\"topic\":\"a/q0\",\"retain\":false,\"qos\":0,"
+                + "\"action\":\"message_publish\",\"from_username\":\"alice\",\"from_client_id\":\"c311\",\"payload\":\"\"}");
+        assertThat(bodies.get(3)).isEqualTo("{\"reason\":\"normal\",\"username\":\"alice\",\"clientid\":\"c311\","
                 + "\"action\":\"client_disconnected\"}");
         // two publish rules match a/b: still one request
-        assertThat(bodies).hasSize(3);
+        assertThat(bodies).hasSize(4);
     }
 
     @Test

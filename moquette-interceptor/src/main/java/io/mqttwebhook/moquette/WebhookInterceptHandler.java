@@ -71,6 +71,8 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
      * is reported this long after the notification, unless a CONNECT with the same id came in between.
      */
     private static final long LOST_CONFIRM_MILLIS = 100;
+    /** At JVM shutdown, how long Moquette's own stop may take before the webhook drains anyway. */
+    private static final long SHUTDOWN_WAIT_MILLIS = 10_000;
 
     /** The handler most recently constructed, for a {@link WebhookAuthenticator} Moquette builds by class name. */
     private static volatile WebhookInterceptHandler latest;
@@ -82,6 +84,9 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
     private Webhook webhook;
     private JmxMetrics jmx;
     private ScheduledExecutorService timer;
+    private Thread shutdownHook;
+    /** Set by the one close() that runs; {@code closed} follows once pending losses are reported. */
+    private boolean closing;
     private boolean closed;
 
     /** For {@code intercept.handler}: the configuration from the system property, the environment or {@link #DEFAULT_CONFIG}. */
@@ -165,6 +170,8 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
                 final Thread watcher = new Thread(this::closeWhenBrokerThreadsEnd, "mqtt-webhook-moquette-watch");
                 watcher.setDaemon(true);
                 watcher.start();
+                shutdownHook = new Thread(this::closeAtJvmShutdown, "mqtt-webhook-moquette-shutdown");
+                Runtime.getRuntime().addShutdownHook(shutdownHook);
             }
             return closed ? null : webhook;
         }
@@ -173,19 +180,46 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
     /** Waits until every broker thread that called this handler has ended (Moquette stopped), then closes. */
     private void closeWhenBrokerThreadsEnd() {
         try {
-            while (true) {
-                final Set<Thread> seen = Set.copyOf(brokerThreads);
-                for (final Thread thread : seen) {
-                    thread.join();
-                }
-                if (brokerThreads.size() == seen.size()) {
-                    break;
-                }
-            }
+            awaitBrokerThreads(0);
             LOG.info("mqtt-webhook: Moquette has stopped; delivering what is queued");
             close();
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Standalone Moquette stops in a JVM shutdown hook, and the JVM does not wait for daemon threads: this
+     * hook lets Moquette's stop end the broker threads (up to {@link #SHUTDOWN_WAIT_MILLIS}), then drains.
+     */
+    private void closeAtJvmShutdown() {
+        try {
+            awaitBrokerThreads(SHUTDOWN_WAIT_MILLIS);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
+    }
+
+    /** Joins every recorded broker thread, including ones recorded meanwhile; 0 = no time limit. */
+    private void awaitBrokerThreads(final long timeoutMillis) throws InterruptedException {
+        final long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (true) {
+            final Set<Thread> seen = Set.copyOf(brokerThreads);
+            for (final Thread thread : seen) {
+                if (timeoutMillis == 0) {
+                    thread.join();
+                } else {
+                    final long left = deadline - System.currentTimeMillis();
+                    if (left <= 0) {
+                        return;
+                    }
+                    thread.join(left);
+                }
+            }
+            if (brokerThreads.size() == seen.size()) {
+                return;
+            }
         }
     }
 
@@ -195,13 +229,23 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
         final Webhook running;
         final JmxMetrics bean;
         final ScheduledExecutorService pending;
+        final Thread hook;
         synchronized (lifecycle) {
-            if (closed) {
+            if (closing) {
                 return;
             }
+            closing = true;
             running = webhook;
             bean = jmx;
             pending = timer;
+            hook = shutdownHook;
+        }
+        if (hook != null && hook != Thread.currentThread()) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (final IllegalStateException shuttingDown) {
+                // the hook is running or about to: it will find this handler closed
+            }
         }
         if (pending != null) {
             // losses waiting for confirmation are reported now, before the webhook drains

@@ -1,0 +1,92 @@
+package io.mqttwebhook.moquette;
+
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import io.mqttwebhook.testing.TestReceiver;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.ZipFile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The packaged jar as a standalone Moquette uses it: a separate JVM running {@code io.moquette.broker.Server}
+ * with Moquette's own libraries plus this jar on the class path, {@code intercept.handler} in
+ * {@code config/moquette.conf} and the webhook in {@code config/webhook.conf}.
+ */
+class MoquetteJarIT {
+
+    private static final Path JAR = Paths.get(System.getProperty("mqttwebhook.moquette.jar",
+            "target/mqtt-webhook-moquette-0.1.0-SNAPSHOT.jar"));
+    private static final Path LIB = Paths.get(System.getProperty("mqttwebhook.moquette.lib", "target/moquette-lib"));
+
+    @Test
+    void theJarCarriesTheCoreRelocatedAndNothingMoquetteShips() throws Exception {
+        try (ZipFile jar = new ZipFile(JAR.toFile())) {
+            final List<String> names = jar.stream().map(java.util.zip.ZipEntry::getName).collect(java.util.stream.Collectors.toList());
+            assertThat(names).contains("io/mqttwebhook/moquette/WebhookInterceptHandler.class",
+                    "io/mqttwebhook/Webhook.class", "io/mqttwebhook/shaded/jackson/core/JsonFactory.class",
+                    "io/mqttwebhook/shaded/config/ConfigFactory.class");
+            assertThat(names).noneMatch(n -> n.startsWith("io/netty/") || n.startsWith("org/slf4j/")
+                    || n.startsWith("io/moquette/") || n.startsWith("com/fasterxml/") || n.contains("/com/fasterxml/")
+                    || n.startsWith("org/apache/hc/") || n.startsWith("com/typesafe/"));
+        }
+    }
+
+    @Test
+    void standaloneMoquetteWithTheJarInItsClassPath(@TempDir final Path home) throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            final int port = TestReceiver.freePort();
+            final Path config = Files.createDirectories(home.resolve("config"));
+            Files.writeString(config.resolve("moquette.conf"), String.join("\n",
+                    "host 127.0.0.1", "port " + port, "persistence_enabled false", "telemetry_enabled false",
+                    "allow_anonymous true", "intercept.handler io.mqttwebhook.moquette.WebhookInterceptHandler", ""));
+            Files.writeString(config.resolve("webhook.conf"), "webhook {\n  url = \"" + receiver.url("/") + "\"\n"
+                    + "  events = [ { event = on_message_publish }, { event = on_client_disconnected } ]\n}\n");
+            final String classPath = LIB.toAbsolutePath() + File.separator + "*" + File.pathSeparator + JAR.toAbsolutePath();
+            final Process moquette = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", classPath, "io.moquette.broker.Server")
+                    .directory(home.toFile()).redirectErrorStream(true)
+                    .redirectOutput(home.resolve("moquette.log").toFile()).start();
+            try {
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                    try (Socket probe = new Socket("127.0.0.1", port)) {
+                        return true;
+                    }
+                });
+                final Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier("standalone")
+                        .serverHost("127.0.0.1").serverPort(port).buildBlocking();
+                client.connect();
+                client.publishWith().topic("a/b").qos(MqttQos.AT_LEAST_ONCE).payload("hi".getBytes(StandardCharsets.UTF_8)).send();
+                client.disconnect();
+                await().atMost(Duration.ofSeconds(10)).until(() -> receiver.count() == 2);
+                // still connected when Moquette stops: its event is delivered during the JVM's shutdown
+                MqttClient.builder().useMqttVersion3().identifier("at-shutdown").serverHost("127.0.0.1").serverPort(port)
+                        .buildBlocking().connect();
+                assertThat(receiver.requests()).extracting(TestReceiver.Request::body).anyMatch(b -> b.matches("\\{\"ts\":\\d{13},\"topic\":\"a/b\",\"retain\":false,"
+                        + "\"qos\":1,\"action\":\"message_publish\",\"from_username\":\"undefined\","
+                        + "\"from_client_id\":\"standalone\",\"payload\":\"hi\"}"))
+                        .contains("{\"reason\":\"normal\",\"username\":\"undefined\",\"clientid\":\"standalone\","
+                                + "\"action\":\"client_disconnected\"}");
+            } finally {
+                moquette.destroy(); // SIGTERM: Moquette's shutdown hook stops the server
+                assertThat(moquette.waitFor(30, TimeUnit.SECONDS)).as("moquette stopped").isTrue();
+            }
+            assertThat(Files.readString(home.resolve("moquette.log"))).doesNotContain("Unable to invoke");
+            assertThat(receiver.requests()).extracting(TestReceiver.Request::body).contains("{\"reason\":\"connection_lost\","
+                    + "\"username\":\"undefined\",\"clientid\":\"at-shutdown\",\"action\":\"client_disconnected\"}");
+        }
+    }
+}

@@ -1,8 +1,5 @@
 package io.mqttwebhook.rule;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * A set of topic filters, matched against a topic with MQTT's rules in time that depends on the topic's
  * depth and the wildcards along its path, not on the number of filters. Built once, then read-only and
@@ -29,7 +26,7 @@ public final class TopicTree {
                 }
                 node = node.singleLevel;
             } else {
-                node = node.children.computeIfAbsent(level, k -> new Node());
+                node = node.children.getOrAdd(level);
             }
         }
         node.terminal = true;
@@ -60,7 +57,7 @@ public final class TopicTree {
         if (end < 0) {
             end = topic.length();
         }
-        final Node exact = node.children.isEmpty() ? null : node.children.get(topic.substring(start, end));
+        final Node exact = node.children.find(topic, start, end);
         if (exact != null && matches(exact, topic, end + 1, false)) {
             return true;
         }
@@ -68,9 +65,85 @@ public final class TopicTree {
     }
 
     private static final class Node {
-        private final Map<String, Node> children = new HashMap<>(4);
+        private final Children children = new Children();
         private Node singleLevel;
         private boolean multiLevel;
         private boolean terminal;
+    }
+
+    /**
+     * A node's exact-level children: an open-addressing table looked up with a region of the topic, so that
+     * matching a PUBLISH on a broker thread allocates nothing (no substring per level).
+     */
+    private static final class Children {
+        private String[] keys = new String[0];
+        private Node[] nodes = new Node[0];
+        private int size;
+
+        Node find(final String topic, final int from, final int to) {
+            if (size == 0) {
+                return null;
+            }
+            final int length = to - from;
+            final int mask = keys.length - 1;
+            for (int i = spread(hash(topic, from, to)) & mask; ; i = (i + 1) & mask) {
+                final String key = keys[i];
+                if (key == null) {
+                    return null;
+                }
+                if (key.length() == length && topic.regionMatches(from, key, 0, length)) {
+                    return nodes[i];
+                }
+            }
+        }
+
+        Node getOrAdd(final String level) {
+            final Node existing = find(level, 0, level.length());
+            if (existing != null) {
+                return existing;
+            }
+            if ((size + 1) * 2 > keys.length) {
+                resize(Math.max(4, keys.length * 2));
+            }
+            final Node node = new Node();
+            insert(level, node);
+            size++;
+            return node;
+        }
+
+        private void resize(final int capacity) {
+            final String[] oldKeys = keys;
+            final Node[] oldNodes = nodes;
+            keys = new String[capacity];
+            nodes = new Node[capacity];
+            for (int i = 0; i < oldKeys.length; i++) {
+                if (oldKeys[i] != null) {
+                    insert(oldKeys[i], oldNodes[i]);
+                }
+            }
+        }
+
+        private void insert(final String key, final Node node) {
+            final int mask = keys.length - 1;
+            int i = spread(key.hashCode()) & mask;
+            while (keys[i] != null) {
+                i = (i + 1) & mask;
+            }
+            keys[i] = key;
+            nodes[i] = node;
+        }
+
+        /** String.hashCode of {@code s.substring(from, to)}, without the substring. */
+        private static int hash(final String s, final int from, final int to) {
+            int h = 0;
+            for (int i = from; i < to; i++) {
+                h = 31 * h + s.charAt(i);
+            }
+            return h;
+        }
+
+        private static int spread(final int h) {
+            return h ^ (h >>> 16);
+        }
     }
 }

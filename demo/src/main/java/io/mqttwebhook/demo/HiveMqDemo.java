@@ -31,7 +31,8 @@ import java.util.stream.Stream;
  * <p>
  * Options: {@code --port=N} (MQTT port), {@code --config=FILE} (your own webhook.conf or nanomq.conf
  * instead of the default; then no receiver is started unless its url points at {@code --receiver-port}),
- * {@code --receiver-port=N} (default 8080).
+ * {@code --receiver-port=N} (default 8080), {@code --no-webhook} (the same broker without the extension;
+ * the benchmarks compare the two).
  */
 public final class HiveMqDemo {
 
@@ -42,15 +43,19 @@ public final class HiveMqDemo {
         int port = 1883;
         int receiverPort = 8080;
         Path userConfig = null;
+        boolean withWebhook = true;
         for (final String arg : args) {
             if (arg.startsWith("--port=")) {
                 port = Integer.parseInt(arg.substring(7));
             } else if (arg.startsWith("--receiver-port=")) {
                 receiverPort = Integer.parseInt(arg.substring(16));
+            } else if (arg.equals("--no-webhook")) {
+                withWebhook = false; // the same broker without the extension, for comparisons
             } else if (arg.startsWith("--config=")) {
                 userConfig = Paths.get(arg.substring(9)).toAbsolutePath();
             } else if (!arg.isBlank()) {
-                System.err.println("unknown option " + arg + "; options: --port=N --config=FILE --receiver-port=N");
+                System.err.println("unknown option " + arg
+                        + "; options: --port=N --config=FILE --receiver-port=N --no-webhook");
                 System.exit(2);
             }
         }
@@ -62,9 +67,15 @@ public final class HiveMqDemo {
         }
         final Path home = Files.createTempDirectory("mqtt-webhook-demo");
         final Path extension = home.resolve("extensions").resolve("mqtt-webhook");
-        copy(packaged, extension);
+        if (!withWebhook) {
+            Files.createDirectories(home.resolve("extensions"));
+        } else {
+            copy(packaged, extension);
+        }
         final Path conf = extension.resolve("conf").resolve("webhook.conf");
-        if (userConfig != null) {
+        if (!withWebhook) {
+            System.out.println("no webhook: the extension is not installed");
+        } else if (userConfig != null) {
             Files.copy(userConfig, conf, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } else {
             Files.writeString(conf, "webhook {\n"
@@ -78,7 +89,7 @@ public final class HiveMqDemo {
                     + "    { event = on_message_delivered }\n    { event = on_message_acked }\n"
                     + "  ]\n}\n");
         }
-        final HttpServer receiver = userConfig == null ? startReceiver(receiverPort) : null;
+        final HttpServer receiver = withWebhook && userConfig == null ? startReceiver(receiverPort) : null;
         final Path config = Files.createDirectories(home.resolve("conf"));
         Files.writeString(config.resolve("config.xml"), "<hivemq>\n"
                 + "  <listeners><tcp-listener><port>" + port + "</port><bind-address>127.0.0.1</bind-address></tcp-listener></listeners>\n"
@@ -103,8 +114,8 @@ public final class HiveMqDemo {
         }));
         hivemq.start().join();
         System.out.println();
-        System.out.println("HiveMQ CE with mqtt-webhook is listening on 127.0.0.1:" + port
-                + "; webhook configuration: " + (userConfig == null ? conf : userConfig));
+        System.out.println("HiveMQ CE " + (withWebhook ? "with" : "without") + " mqtt-webhook is listening on 127.0.0.1:"
+                + port + (withWebhook ? "; webhook configuration: " + (userConfig == null ? conf : userConfig) : ""));
         if (receiver != null) {
             System.out.println("every webhook request is printed below. Try:  mosquitto_pub -h 127.0.0.1 -p " + port
                     + " -t a/b/c -m hi     (Ctrl-C stops)");

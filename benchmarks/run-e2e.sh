@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: builds what it needs, then runs each broker in its own JVM with the plugin loaded as
+# users load it, the endpoint in another JVM and QoS 1 publishers here; prints one table.
+# Usage: benchmarks/run-e2e.sh [--messages=N] [--brokers=hivemq,moquette]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -B -q -Pbench package -DskipTests
+mvn -B -q -Pbench dependency:build-classpath -pl demo -Dmdep.outputFile=target/demo.classpath
+mvn -B -q -Pbench dependency:build-classpath -pl benchmarks -Dmdep.outputFile=target/benchmarks.classpath
+version=$(sed -n 's|.*<version>\(.*\)</version>.*|\1|p' pom.xml | head -1)
+exec java -Xmx1g -cp "benchmarks/target/classes:$(cat benchmarks/target/benchmarks.classpath)" io.mqttwebhook.bench.EndToEnd \
+  --hivemq-cp="demo/target/classes:$(cat demo/target/demo.classpath)" \
+  --extension="hivemq-extension/target/mqtt-webhook-$version/mqtt-webhook" \
+  --moquette-lib="moquette-interceptor/target/moquette-lib" \
+  --moquette-jar="moquette-interceptor/target/mqtt-webhook-moquette-$version.jar" \
+  "$@"

@@ -4,13 +4,14 @@
 # Usage: benchmarks/run-e2e.sh [--messages=N] [--brokers=hivemq,moquette]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 mvn -B -q -Pbench package -DskipTests
 mvn -B -q -Pbench dependency:build-classpath -pl demo -Dmdep.outputFile=target/demo.classpath
 mvn -B -q -Pbench dependency:build-classpath -pl benchmarks -Dmdep.outputFile=target/benchmarks.classpath
 version=$(sed -n 's|.*<version>\(.*\)</version>.*|\1|p' pom.xml | head -1)
 exec java -Xmx1g -cp "benchmarks/target/classes:$(cat benchmarks/target/benchmarks.classpath)" io.mqttwebhook.bench.EndToEnd \
-  --hivemq-cp="demo/target/classes:$(cat demo/target/demo.classpath)" \
-  --extension="hivemq-extension/target/mqtt-webhook-$version/mqtt-webhook" \
-  --moquette-lib="moquette-interceptor/target/moquette-lib" \
-  --moquette-jar="moquette-interceptor/target/mqtt-webhook-moquette-$version.jar" \
+  --hivemq-cp="$root/demo/target/classes:$(cat demo/target/demo.classpath)" \
+  --extension="$root/hivemq-extension/target/mqtt-webhook-$version/mqtt-webhook" \
+  --moquette-lib="$root/moquette-interceptor/target/moquette-lib" \
+  --moquette-jar="$root/moquette-interceptor/target/mqtt-webhook-moquette-$version.jar" \
   "$@"

@@ -21,8 +21,11 @@ import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.reactor.IOReactorConfig;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.URI;
+import java.nio.channels.ClosedSelectorException;
 import java.net.URISyntaxException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,6 +39,8 @@ import java.util.function.Consumer;
  */
 final class HttpSender implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(HttpSender.class);
+
     static final String USER_AGENT = "mqtt-webhook";
 
     private final CloseableHttpAsyncClient client;
@@ -43,6 +48,7 @@ final class HttpSender implements AutoCloseable {
     private final Map<String, String> headers = new LinkedHashMap<>();
     private final ContentType contentType;
     private final Signer signer;
+    private volatile boolean closing;
 
     HttpSender(final WebhookConfig config) {
         this.target = withPath(config.url());
@@ -94,6 +100,7 @@ final class HttpSender implements AutoCloseable {
                 .disableCookieManagement()
                 .disableAuthCaching()
                 .disableConnectionState()
+                .setIoReactorExceptionCallback(this::reactorError)
                 .build();
         client.start();
     }
@@ -173,9 +180,23 @@ final class HttpSender implements AutoCloseable {
         return e.getMessage() == null ? name : name + ": " + e.getMessage();
     }
 
+    /** Closes the pool and the I/O threads at once: every request has ended or been cancelled by now. */
     @Override
     public void close() {
+        closing = true;
         client.close(CloseMode.IMMEDIATE);
+    }
+
+    /**
+     * Errors of the client's I/O reactor. Closing it while its workers still run makes them report a
+     * ClosedSelectorException, which HttpClient would log at ERROR on every stop; that one is expected.
+     */
+    private void reactorError(final Exception e) {
+        if (closing && e instanceof ClosedSelectorException) {
+            LOG.debug("mqtt-webhook: HTTP client closed while its I/O reactor was running", e);
+        } else {
+            LOG.error("mqtt-webhook: HTTP client I/O reactor error", e);
+        }
     }
 
 }

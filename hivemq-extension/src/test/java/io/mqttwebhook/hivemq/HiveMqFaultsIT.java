@@ -49,9 +49,9 @@ class HiveMqFaultsIT {
                 roundTrips(client, 500); // warm-up
                 @SuppressWarnings("unchecked")
                 final Gauge<Long> delivered = Services.metricRegistry().getGauges().get("io.mqttwebhook.delivered");
-                await().until(() -> delivered.getValue() == 500);
+                await().atMost(Duration.ofSeconds(30)).until(() -> delivered.getValue() == 500);
                 final long[] healthy = roundTrips(client, 1000);
-                await().until(() -> delivered.getValue() == 1500);
+                await().atMost(Duration.ofSeconds(30)).until(() -> delivered.getValue() == 1500);
 
                 receiver.replyWith(r -> Reply.hang());
                 // also a guard against blocking: these would never finish if the broker waited for the endpoint

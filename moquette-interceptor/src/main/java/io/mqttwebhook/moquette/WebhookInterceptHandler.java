@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -88,6 +89,7 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
     /** Set by the one close() that runs; {@code closed} follows once pending losses are reported. */
     private boolean closing;
     private boolean closed;
+    private final CountDownLatch closedLatch = new CountDownLatch(1);
 
     /** For {@code intercept.handler}: the configuration from the system property, the environment or {@link #DEFAULT_CONFIG}. */
     public WebhookInterceptHandler(final Server server) {
@@ -230,35 +232,54 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
         final JmxMetrics bean;
         final ScheduledExecutorService pending;
         final Thread hook;
+        final boolean first;
         synchronized (lifecycle) {
-            if (closing) {
-                return;
-            }
+            first = !closing;
             closing = true;
             running = webhook;
             bean = jmx;
             pending = timer;
             hook = shutdownHook;
         }
-        if (hook != null && hook != Thread.currentThread()) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (final IllegalStateException shuttingDown) {
-                // the hook is running or about to: it will find this handler closed
+        if (!first) {
+            awaitClosed();
+            return;
+        }
+        try {
+            if (hook != null && hook != Thread.currentThread()) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (final IllegalStateException shuttingDown) {
+                    // the hook is running or about to: it will wait for this close
+                }
             }
+            if (pending != null) {
+                // losses waiting for confirmation are reported now, before the webhook drains
+                pending.shutdownNow().forEach(Runnable::run);
+            }
+            synchronized (lifecycle) {
+                closed = true;
+            }
+            if (bean != null) {
+                bean.close();
+            }
+            if (running != null) {
+                running.close();
+            }
+        } finally {
+            closedLatch.countDown();
         }
-        if (pending != null) {
-            // losses waiting for confirmation are reported now, before the webhook drains
-            pending.shutdownNow().forEach(Runnable::run);
-        }
-        synchronized (lifecycle) {
-            closed = true;
-        }
-        if (bean != null) {
-            bean.close();
-        }
-        if (running != null) {
-            running.close();
+    }
+
+    /**
+     * A second close() (the JVM shutdown hook while the watcher drains, say) waits for the first: the JVM
+     * must not exit in the middle of the drain.
+     */
+    private void awaitClosed() {
+        try {
+            closedLatch.await();
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -164,6 +164,25 @@ public final class TestReceiver implements AutoCloseable {
         return requests.size();
     }
 
+    /** Bodies received so far that name this client id (as clientid or from_client_id), in arrival order. */
+    public List<String> bodiesOf(final String clientId) {
+        final List<String> bodies = new ArrayList<>();
+        for (final Request request : requests) {
+            final String body = request.body();
+            if (body.contains("\"clientid\":\"" + clientId + "\"") || body.contains("\"from_client_id\":\"" + clientId + "\"")) {
+                bodies.add(body);
+            }
+        }
+        return bodies;
+    }
+
+    /** Waits up to 10 s until at least {@code count} bodies name this client id; returns them all. */
+    public List<String> awaitBodies(final String clientId, final int count) {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> bodiesOf(clientId).size() >= count);
+        return bodiesOf(clientId);
+    }
+
     public int maxConcurrent() {
         return maxConcurrent.get();
     }

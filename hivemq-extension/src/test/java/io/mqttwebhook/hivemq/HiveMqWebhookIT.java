@@ -8,6 +8,7 @@ import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode;
 import com.hivemq.extension.sdk.api.services.Services;
+import io.mqttwebhook.testing.RawMqtt;
 import io.mqttwebhook.testing.TestReceiver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -68,18 +69,6 @@ class HiveMqWebhookIT {
         }
     }
 
-    /** Bodies received so far that name this client id, in arrival order. */
-    private static List<String> bodiesOf(final String clientId) {
-        return receiver.requests().stream().map(TestReceiver.Request::body)
-                .filter(b -> b.contains("\"clientid\":\"" + clientId + "\"") || b.contains("\"from_client_id\":\"" + clientId + "\""))
-                .collect(Collectors.toList());
-    }
-
-    private static List<String> awaitBodies(final String clientId, final int count) {
-        await().atMost(Duration.ofSeconds(10)).until(() -> bodiesOf(clientId).size() >= count);
-        return bodiesOf(clientId);
-    }
-
     private static Mqtt3BlockingClient mqtt3(final String id) {
         return MqttClient.builder().useMqttVersion3().identifier(id).serverHost("127.0.0.1").serverPort(broker.port())
                 .buildBlocking();
@@ -99,7 +88,7 @@ class HiveMqWebhookIT {
         client.publishWith().topic("a/b").qos(MqttQos.AT_LEAST_ONCE).payload("hello".getBytes(StandardCharsets.UTF_8)).send();
         client.publishWith().topic("a/q0").qos(MqttQos.AT_MOST_ONCE).payload(new byte[0]).send();
         client.disconnect();
-        final List<String> bodies = awaitBodies("c311", 4);
+        final List<String> bodies = receiver.awaitBodies("c311", 4);
         assertThat(bodies.get(0)).isEqualTo("{\"proto_ver\":4,\"keepalive\":60,\"conn_ack\":\"success\","
                 + "\"username\":\"alice\",\"clientid\":\"c311\",\"action\":\"client_connack\"}");
         assertThat(bodies.get(1)).matches("\\{\"ts\":\\d{13},\"topic\":\"a/b\",\"retain\":false,\"qos\":1,"
@@ -122,7 +111,7 @@ class HiveMqWebhookIT {
                 .payload(new byte[]{'o', 'k', 0, (byte) 0xff}).send();
         client.publishWith().topic("other/x").qos(MqttQos.AT_MOST_ONCE).payload(new byte[]{1}).send();
         client.disconnectWith().reasonCode(Mqtt5DisconnectReasonCode.DISCONNECT_WITH_WILL_MESSAGE).send();
-        final List<String> bodies = awaitBodies("c5", 3);
+        final List<String> bodies = receiver.awaitBodies("c5", 3);
         assertThat(bodies.get(0)).isEqualTo("{\"proto_ver\":5,\"keepalive\":30,\"conn_ack\":\"success\","
                 + "\"username\":\"undefined\",\"clientid\":\"c5\",\"action\":\"client_connack\"}");
         assertThat(bodies.get(1)).matches("\\{\"ts\":\\d{13},\"topic\":\"bin/x\",\"retain\":true,\"qos\":2,"
@@ -141,7 +130,7 @@ class HiveMqWebhookIT {
                 .addSubscription().topicFilter("s/#").qos(MqttQos.EXACTLY_ONCE).applySubscription().send();
         client.unsubscribeWith().topicFilter("s/1").send();
         client.disconnect();
-        final List<String> bodies = awaitBodies("csub", 8);
+        final List<String> bodies = receiver.awaitBodies("csub", 8);
         final String prefix = "\"clientid\":\"csub\",\"username\":\"undefined\",\"topic\":";
         assertThat(bodies).containsExactlyInAnyOrder(
                 "{\"proto_ver\":5,\"keepalive\":60,\"conn_ack\":\"success\",\"username\":\"undefined\",\"clientid\":\"csub\",\"action\":\"client_connack\"}",
@@ -170,9 +159,9 @@ class HiveMqWebhookIT {
                 assertThat(received.receive(10, java.util.concurrent.TimeUnit.SECONDS)).isPresent();
             }
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> bodiesOf("dsub").stream()
+        await().atMost(Duration.ofSeconds(10)).until(() -> receiver.bodiesOf("dsub").stream()
                 .filter(b -> b.contains("message_delivered") || b.contains("message_acked")).count() == 5);
-        final List<String> messages = bodiesOf("dsub").stream()
+        final List<String> messages = receiver.bodiesOf("dsub").stream()
                 .filter(b -> b.contains("message_delivered") || b.contains("message_acked")).collect(Collectors.toList());
         final String body = "\\{\"action\":\"%s\",\"clientid\":\"dsub\",\"username\":\"undefined\",\"from_client_id\":\"\","
                 + "\"from_username\":\"undefined\",\"topic\":\"d/%d\",\"qos\":%d,\"retain\":false,\"payload\":\"%s\",\"ts\":\\d{13}}";
@@ -194,7 +183,7 @@ class HiveMqWebhookIT {
         assertThatThrownBy(() -> mqtt5("denied5").connectWith().simpleAuth().username("denied").applySimpleAuth().send())
                 .hasMessageContaining("NOT_AUTHORIZED");
         for (final String id : new String[]{"bad5", "bad3", "denied5"}) {
-            final List<String> bodies = awaitBodies(id, 2);
+            final List<String> bodies = receiver.awaitBodies(id, 2);
             final String reason = id.startsWith("bad") ? "bad_username_or_password" : "not_authorized";
             assertThat(bodies).as(id).hasSize(2);
             bodies.sort((a, b) -> Boolean.compare(a.contains("client_disconnected"), b.contains("client_disconnected")));
@@ -204,21 +193,19 @@ class HiveMqWebhookIT {
                     + (id.startsWith("bad") ? "bad" : "denied") + "\",\"clientid\":\"" + id + "\",\"action\":\"client_disconnected\"}");
         }
         await().pollDelay(Duration.ofMillis(300)).until(() -> true);
-        assertThat(bodiesOf("bad5")).hasSize(2);
+        assertThat(receiver.bodiesOf("bad5")).hasSize(2);
     }
 
     @Test
     void aDroppedSocketIsConnectionLost() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", broker.port())) {
-            final byte[] id = "lost".getBytes(StandardCharsets.US_ASCII);
             final OutputStream out = socket.getOutputStream();
-            out.write(new byte[]{0x10, (byte) (12 + id.length), 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 10, 0, (byte) id.length});
-            out.write(id);
+            out.write(RawMqtt.connect("lost", 4, 10));
             out.flush();
             final InputStream in = socket.getInputStream();
-            assertThat(in.readNBytes(4)).containsExactly(0x20, 2, 0, 0);
+            assertThat(in.readNBytes(4)).containsExactly(RawMqtt.CONNACK_ACCEPTED);
         }
-        final List<String> bodies = awaitBodies("lost", 2);
+        final List<String> bodies = receiver.awaitBodies("lost", 2);
         assertThat(bodies.get(1)).isEqualTo("{\"reason\":\"connection_lost\",\"username\":\"undefined\","
                 + "\"clientid\":\"lost\",\"action\":\"client_disconnected\"}");
     }
@@ -226,18 +213,15 @@ class HiveMqWebhookIT {
     @Test
     void mqtt31ClientIsProtoVer3() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", broker.port())) {
-            final byte[] id = "c31".getBytes(StandardCharsets.US_ASCII);
             final OutputStream out = socket.getOutputStream();
-            out.write(new byte[]{0x10, (byte) (14 + id.length), 0, 6, 'M', 'Q', 'I', 's', 'd', 'p', 3, 0x02, 0, 20, 0,
-                    (byte) id.length});
-            out.write(id);
+            out.write(RawMqtt.connect("c31", 3, 20));
             out.flush();
-            assertThat(socket.getInputStream().readNBytes(4)).containsExactly(0x20, 2, 0, 0);
-            out.write(new byte[]{(byte) 0xE0, 0});
+            assertThat(socket.getInputStream().readNBytes(4)).containsExactly(RawMqtt.CONNACK_ACCEPTED);
+            out.write(RawMqtt.DISCONNECT);
             out.flush();
             assertThat(socket.getInputStream().read()).isEqualTo(-1);
         }
-        final List<String> bodies = awaitBodies("c31", 2);
+        final List<String> bodies = receiver.awaitBodies("c31", 2);
         assertThat(bodies).containsExactly(
                 "{\"proto_ver\":3,\"keepalive\":20,\"conn_ack\":\"success\",\"username\":\"undefined\",\"clientid\":\"c31\",\"action\":\"client_connack\"}",
                 "{\"reason\":\"normal\",\"username\":\"undefined\",\"clientid\":\"c31\",\"action\":\"client_disconnected\"}");
@@ -249,7 +233,7 @@ class HiveMqWebhookIT {
         client.connect();
         Services.clientService().disconnectClient("kicked", false,
                 com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode.ADMINISTRATIVE_ACTION, "test").join();
-        final List<String> bodies = awaitBodies("kicked", 2);
+        final List<String> bodies = receiver.awaitBodies("kicked", 2);
         assertThat(bodies.get(1)).isEqualTo("{\"reason\":\"administrative_action\",\"username\":\"undefined\","
                 + "\"clientid\":\"kicked\",\"action\":\"client_disconnected\"}");
     }
@@ -260,12 +244,12 @@ class HiveMqWebhookIT {
         first.connect();
         final Mqtt5BlockingClient second = mqtt5("same");
         second.connect();
-        final List<String> afterTakeover = awaitBodies("same", 3);
+        final List<String> afterTakeover = receiver.awaitBodies("same", 3);
         assertThat(afterTakeover.stream().filter(b -> b.contains("client_disconnected")))
                 .containsExactly("{\"reason\":\"session_taken_over\",\"username\":\"undefined\",\"clientid\":\"same\","
                         + "\"action\":\"client_disconnected\"}");
         second.disconnect();
-        final List<String> bodies = awaitBodies("same", 4);
+        final List<String> bodies = receiver.awaitBodies("same", 4);
         assertThat(bodies.stream().filter(b -> b.contains("client_connack"))).hasSize(2);
         assertThat(bodies.stream().filter(b -> b.contains("client_disconnected"))).hasSize(2);
     }
@@ -275,7 +259,7 @@ class HiveMqWebhookIT {
         final Mqtt5BlockingClient client = mqtt5("persistent");
         client.connectWith().cleanStart(false).sessionExpiryInterval(3600).send();
         client.disconnect();
-        final List<String> bodies = awaitBodies("persistent", 2);
+        final List<String> bodies = receiver.awaitBodies("persistent", 2);
         assertThat(bodies.get(1)).contains("\"reason\":\"normal\"", "client_disconnected");
     }
 

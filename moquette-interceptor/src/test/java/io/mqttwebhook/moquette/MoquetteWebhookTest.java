@@ -5,6 +5,7 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import io.mqttwebhook.config.ConfigLoader;
 import io.mqttwebhook.config.WebhookConfig;
+import io.mqttwebhook.testing.RawMqtt;
 import io.mqttwebhook.testing.TestReceiver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,7 +18,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -66,17 +66,6 @@ class MoquetteWebhookTest {
         }
     }
 
-    private static List<String> bodiesOf(final String clientId) {
-        return receiver.requests().stream().map(TestReceiver.Request::body)
-                .filter(b -> b.contains("\"clientid\":\"" + clientId + "\"") || b.contains("\"from_client_id\":\"" + clientId + "\""))
-                .collect(Collectors.toList());
-    }
-
-    private static List<String> awaitBodies(final String clientId, final int count) {
-        await().atMost(Duration.ofSeconds(10)).until(() -> bodiesOf(clientId).size() >= count);
-        return bodiesOf(clientId);
-    }
-
     private static Mqtt3BlockingClient client(final String id) {
         return MqttClient.builder().useMqttVersion3().identifier(id).serverHost("127.0.0.1").serverPort(broker.port())
                 .buildBlocking();
@@ -90,7 +79,7 @@ class MoquetteWebhookTest {
         client.publishWith().topic("a/b").qos(MqttQos.AT_LEAST_ONCE).payload("hello".getBytes(StandardCharsets.UTF_8)).send();
         client.publishWith().topic("other").qos(MqttQos.AT_LEAST_ONCE).payload("x".getBytes(StandardCharsets.UTF_8)).send();
         client.disconnect();
-        final List<String> bodies = awaitBodies("m311", 4);
+        final List<String> bodies = receiver.awaitBodies("m311", 4);
         assertThat(bodies.get(0)).isEqualTo("{\"proto_ver\":4,\"keepalive\":30,\"conn_ack\":\"success\","
                 + "\"username\":\"alice\",\"clientid\":\"m311\",\"action\":\"client_connack\"}");
         assertThat(bodies.get(1)).matches("\\{\"action\":\"client_connected\",\"clientid\":\"m311\",\"username\":\"alice\","
@@ -101,22 +90,19 @@ class MoquetteWebhookTest {
                 + "\"action\":\"client_disconnected\"}");
         await().pollDelay(Duration.ofMillis(300)).until(() -> true);
         // a/b matched two rules (one request); "other" matched none; the clean DISCONNECT is one event
-        assertThat(bodiesOf("m311")).hasSize(4);
+        assertThat(receiver.bodiesOf("m311")).hasSize(4);
     }
 
     @Test
     void mqtt31WithoutUsernameQos0And2RetainBinary() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", broker.port())) {
-            final byte[] id = "m31".getBytes(StandardCharsets.US_ASCII);
             final OutputStream out = socket.getOutputStream();
-            out.write(new byte[]{0x10, (byte) (14 + id.length), 0, 6, 'M', 'Q', 'I', 's', 'd', 'p', 3, 0x02, 0, 20, 0,
-                    (byte) id.length});
-            out.write(id);
+            out.write(RawMqtt.connect("m31", 3, 20));
             out.flush();
-            assertThat(socket.getInputStream().readNBytes(4)).containsExactly(0x20, 2, 0, 0);
+            assertThat(socket.getInputStream().readNBytes(4)).containsExactly(RawMqtt.CONNACK_ACCEPTED);
             // PUBLISH QoS 0 retain, topic bin/x, payload 'o' 'k' 0 0xff; then DISCONNECT
-            out.write(new byte[]{0x31, 11, 0, 5, 'b', 'i', 'n', '/', 'x', 'o', 'k', 0, (byte) 0xff});
-            out.write(new byte[]{(byte) 0xE0, 0});
+            out.write(RawMqtt.publishQos0("bin/x", true, new byte[]{'o', 'k', 0, (byte) 0xff}));
+            out.write(RawMqtt.DISCONNECT);
             out.flush();
             assertThat(socket.getInputStream().read()).isEqualTo(-1);
         }
@@ -124,14 +110,14 @@ class MoquetteWebhookTest {
         client.connect();
         client.publishWith().topic("a/q2").qos(MqttQos.EXACTLY_ONCE).payload(new byte[0]).send();
         client.disconnect();
-        final List<String> bodies = awaitBodies("m31", 4);
+        final List<String> bodies = receiver.awaitBodies("m31", 4);
         assertThat(bodies.get(0)).isEqualTo("{\"proto_ver\":3,\"keepalive\":20,\"conn_ack\":\"success\","
                 + "\"username\":\"undefined\",\"clientid\":\"m31\",\"action\":\"client_connack\"}");
         assertThat(bodies.get(2)).matches("\\{\"ts\":\\d{13},\"topic\":\"bin/x\",\"retain\":true,\"qos\":0,"
                 + "\"action\":\"message_publish\",\"from_username\":\"undefined\",\"from_client_id\":\"m31\","
                 + "\"payload\":\"ok\\\\u0000\uFFFD\"}");
         assertThat(bodies.get(3)).contains("\"reason\":\"normal\"");
-        assertThat(awaitBodies("m2", 4).get(2)).matches("\\{\"ts\":\\d{13},\"topic\":\"a/q2\",\"retain\":false,\"qos\":2,"
+        assertThat(receiver.awaitBodies("m2", 4).get(2)).matches("\\{\"ts\":\\d{13},\"topic\":\"a/q2\",\"retain\":false,\"qos\":2,"
                 + "\"action\":\"message_publish\",\"from_username\":\"undefined\",\"from_client_id\":\"m2\",\"payload\":\"\"}");
     }
 
@@ -140,7 +126,7 @@ class MoquetteWebhookTest {
         assertThatThrownBy(() -> client("refused").connectWith().simpleAuth().username("bad")
                 .password("x".getBytes(StandardCharsets.UTF_8)).applySimpleAuth().send())
                 .hasMessageContaining("BAD_USER_NAME_OR_PASSWORD");
-        final List<String> bodies = awaitBodies("refused", 2);
+        final List<String> bodies = receiver.awaitBodies("refused", 2);
         assertThat(bodies).containsExactly(
                 "{\"proto_ver\":0,\"keepalive\":0,\"conn_ack\":\"bad_username_or_password\",\"username\":\"bad\","
                         + "\"clientid\":\"refused\",\"action\":\"client_connack\"}",
@@ -151,17 +137,14 @@ class MoquetteWebhookTest {
     @Test
     void aDroppedSocketIsOneConnectionLost() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", broker.port())) {
-            final byte[] id = "dropped".getBytes(StandardCharsets.US_ASCII);
-            socket.getOutputStream().write(new byte[]{0x10, (byte) (12 + id.length), 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0,
-                    10, 0, (byte) id.length});
-            socket.getOutputStream().write(id);
-            assertThat(socket.getInputStream().readNBytes(4)).containsExactly(0x20, 2, 0, 0);
+            socket.getOutputStream().write(RawMqtt.connect("dropped", 4, 10));
+            assertThat(socket.getInputStream().readNBytes(4)).containsExactly(RawMqtt.CONNACK_ACCEPTED);
         }
-        final List<String> bodies = awaitBodies("dropped", 3);
+        final List<String> bodies = receiver.awaitBodies("dropped", 3);
         assertThat(bodies.get(2)).isEqualTo("{\"reason\":\"connection_lost\",\"username\":\"undefined\","
                 + "\"clientid\":\"dropped\",\"action\":\"client_disconnected\"}");
         await().pollDelay(Duration.ofMillis(300)).until(() -> true);
-        assertThat(bodiesOf("dropped")).hasSize(3);
+        assertThat(receiver.bodiesOf("dropped")).hasSize(3);
     }
 
     @Test
@@ -171,10 +154,10 @@ class MoquetteWebhookTest {
         final Mqtt3BlockingClient second = client("same");
         second.connect();
         second.disconnect();
-        await().atMost(Duration.ofSeconds(10)).until(() -> bodiesOf("same").stream()
+        await().atMost(Duration.ofSeconds(10)).until(() -> receiver.bodiesOf("same").stream()
                 .filter(b -> b.contains("client_disconnected")).count() == 2);
         await().pollDelay(Duration.ofMillis(300)).until(() -> true);
-        assertThat(bodiesOf("same").stream().filter(b -> b.contains("client_disconnected")))
+        assertThat(receiver.bodiesOf("same").stream().filter(b -> b.contains("client_disconnected")))
                 .containsExactly(
                         "{\"reason\":\"session_taken_over\",\"username\":\"undefined\",\"clientid\":\"same\",\"action\":\"client_disconnected\"}",
                         "{\"reason\":\"normal\",\"username\":\"undefined\",\"clientid\":\"same\",\"action\":\"client_disconnected\"}");
@@ -188,7 +171,7 @@ class MoquetteWebhookTest {
         client.unsubscribeWith().topicFilter("s/#").send();
         client.disconnect();
         final String tail = "\"clientid\":\"msub\",\"username\":\"undefined\",\"topic\":\"s/#\"";
-        assertThat(awaitBodies("msub", 7)).contains(
+        assertThat(receiver.awaitBodies("msub", 7)).contains(
                 "{\"action\":\"client_subscribe\"," + tail + ",\"opts\":{\"qos\":1}}",
                 "{\"action\":\"session_subscribed\"," + tail + ",\"opts\":{\"qos\":1}}",
                 "{\"action\":\"client_unsubscribe\"," + tail + "}",

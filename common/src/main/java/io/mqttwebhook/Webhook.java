@@ -12,6 +12,10 @@ import io.mqttwebhook.rule.RuleSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The core as adapters see it: started once with a configuration, fed events from broker callbacks with
  * {@link #publish}, closed when the broker stops. {@link #publish} only matches the rules and offers the
@@ -21,12 +25,13 @@ public final class Webhook implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Webhook.class);
 
-    private final WebhookConfig config;
-    private final RuleSet rules;
+    private volatile WebhookConfig config;
+    private volatile RuleSet rules;
     private final WebhookMetrics metrics;
     private final EventQueue queue;
     private final Dispatcher dispatcher;
     private volatile boolean accepting = true;
+    private volatile ConfigWatcher watcher;
 
     private Webhook(final WebhookConfig config, final WebhookMetrics metrics) {
         this.config = config;
@@ -89,9 +94,50 @@ public final class Webhook implements AutoCloseable {
         return config;
     }
 
+    /**
+     * Applies a reloaded configuration (see {@link ConfigWatcher}) without dropping queued events: the rules
+     * at once, and everything delivery uses for attempts that start from now on. Returns the changed keys
+     * that only take effect at a restart (the queue and the ordering mode), for a warning.
+     */
+    public List<String> reconfigure(final WebhookConfig next) {
+        final WebhookConfig previous = config;
+        final List<String> restartOnly = new ArrayList<>();
+        if (next.queueCapacity() != previous.queueCapacity()) {
+            restartOnly.add("queue.capacity");
+        }
+        if (next.queueOverflow() != previous.queueOverflow()) {
+            restartOnly.add("queue.overflow");
+        }
+        if (next.queueType() != previous.queueType()) {
+            restartOnly.add("queue.type");
+        }
+        if (next.ordering() != previous.ordering()) {
+            restartOnly.add("ordering");
+        }
+        dispatcher.reconfigure(next);
+        rules = next.ruleSet();
+        config = next;
+        LOG.info("mqtt-webhook reloaded: {} (from {})", next.summary(), next.source());
+        return restartOnly;
+    }
+
+    /**
+     * Live reload of {@code file}, the file this webhook's configuration came from, every
+     * {@code reload.interval} (not when that is 0). Stopped by {@link #close()}.
+     */
+    public void watch(final Path file) {
+        if (!config.reloadInterval().isZero()) {
+            watcher = ConfigWatcher.start(file, this, config.reloadInterval());
+        }
+    }
+
     /** Stops taking events, drains within {@code shutdown.drain_timeout}, releases threads and connections. */
     @Override
     public void close() {
+        final ConfigWatcher running = watcher;
+        if (running != null) {
+            running.close();
+        }
         accepting = false;
         dispatcher.close();
         LOG.info("mqtt-webhook stopped: matched={} delivered={} failed={} dropped={}", metrics.matchedTotal(),

@@ -87,5 +87,7 @@ public final class ConfigCheck {
                 + (c.batchMaxEvents() > 1 ? " within " + c.batchMaxDelay().toMillis() + "ms" : ""));
         out.println("  signing:    " + (c.signingSecret() == null ? "off" : "on (Standard Webhooks)"));
         out.println("  shutdown:   drain up to " + c.drainTimeout().toMillis() + "ms");
+        out.println("  reload:     " + (c.reloadInterval().isZero() ? "off"
+                : "the file is checked every " + c.reloadInterval().toMillis() + "ms"));
     }
 }

@@ -58,7 +58,7 @@ public final class ConfigLoader {
             "queue.capacity", "queue.overflow", "queue.type", "queue.dir",
             "retry.max_attempts", "retry.initial_backoff", "retry.max_backoff",
             "ordering", "batch.max_events", "batch.max_delay", "signing.secret", "shutdown.drain_timeout",
-            "authenticator_class");
+            "authenticator_class", "reload.interval");
     private static final Set<String> RULE_KEYS = Set.of("event", "topic", "action");
 
     private ConfigLoader() {
@@ -203,6 +203,7 @@ public final class ConfigLoader {
             signingSecret().ifPresent(b::signingSecret);
             duration("shutdown.drain_timeout", false).ifPresent(b::drainTimeout);
             string("authenticator_class").ifPresent(b::authenticatorClass);
+            duration("reload.interval", false).ifPresent(b::reloadInterval);
             if (!errors.isEmpty()) {
                 throw new ConfigException(errors);
             }

@@ -30,6 +30,7 @@ public final class WebhookConfig {
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
     public static final Duration DEFAULT_BATCH_DELAY = Duration.ofMillis(10);
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(5);
 
     private final String source;
     private final URI url;
@@ -53,6 +54,7 @@ public final class WebhookConfig {
     private final byte[] signingSecret;
     private final Duration drainTimeout;
     private final String authenticatorClass;
+    private final Duration reloadInterval;
 
     private WebhookConfig(final Builder b) {
         this.source = b.source;
@@ -77,6 +79,7 @@ public final class WebhookConfig {
         this.signingSecret = b.signingSecret == null ? null : b.signingSecret.clone();
         this.drainTimeout = b.drainTimeout;
         this.authenticatorClass = b.authenticatorClass;
+        this.reloadInterval = b.reloadInterval;
     }
 
     /** A builder with every default, posting to {@code url}, and no rules yet. */
@@ -191,6 +194,11 @@ public final class WebhookConfig {
         return authenticatorClass;
     }
 
+    /** How often the configuration file is checked for changes; zero: never (no live reload). */
+    public Duration reloadInterval() {
+        return reloadInterval;
+    }
+
     /** The one-line summary logged at start; never contains secrets. */
     public String summary() {
         return "url=" + urlForLog()
@@ -224,6 +232,7 @@ public final class WebhookConfig {
         private byte[] signingSecret;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private String authenticatorClass;
+        private Duration reloadInterval = DEFAULT_RELOAD_INTERVAL;
 
         private Builder(final URI url) {
             this.url = Objects.requireNonNull(url, "url");
@@ -250,6 +259,7 @@ public final class WebhookConfig {
         public Builder signingSecret(final byte[] value) { this.signingSecret = value; return this; }
         public Builder drainTimeout(final Duration value) { this.drainTimeout = value; return this; }
         public Builder authenticatorClass(final String value) { this.authenticatorClass = value; return this; }
+        public Builder reloadInterval(final Duration value) { this.reloadInterval = value; return this; }
 
         public WebhookConfig build() {
             return new WebhookConfig(this);

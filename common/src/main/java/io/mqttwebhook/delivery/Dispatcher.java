@@ -36,14 +36,12 @@ public final class Dispatcher implements AutoCloseable {
     private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long LOSS_REPORT_SECONDS = 10;
 
-    private final WebhookConfig config;
     private final EventQueue queue;
     private final WebhookMetrics metrics;
-    private final HttpSender sender;
-    private final EventBodies bodies;
-    private final Backoff backoff;
+    /** Everything a reload may change, swapped as one; each attempt uses the route current at its start. */
+    private volatile Route route;
     private final ClientOrdering ordering;
-    private final Semaphore slots;
+    private final Slots slots;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger inDelivery = new AtomicInteger();
     private final Set<Job> active = ConcurrentHashMap.newKeySet();
@@ -56,20 +54,17 @@ public final class Dispatcher implements AutoCloseable {
     private volatile boolean closing;
 
     public Dispatcher(final WebhookConfig config, final EventQueue queue, final WebhookMetrics metrics) {
-        this.config = config;
         this.queue = queue;
         this.metrics = metrics;
-        this.bodies = new EventBodies(config.encoding());
-        this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
         this.ordering = config.ordering() == Ordering.PER_CLIENT ? new ClientOrdering() : null;
-        this.slots = new Semaphore(config.poolSize());
+        this.slots = new Slots(config.poolSize());
         final byte[] random = new byte[9];
         new SecureRandom().nextBytes(random);
         // unique across restarts and nodes: a receiver can drop duplicates by webhook-id
         this.idPrefix = "msg_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random) + "_";
         this.scheduler = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "mqtt-webhook-scheduler"));
         scheduler.setRemoveOnCancelPolicy(true);
-        this.sender = new HttpSender(config);
+        this.route = new Route(config);
         metrics.bindGauges(() -> queue.size() + (ordering == null ? 0 : ordering.held()), inFlight::get,
                 inDelivery::get);
         this.thread = daemon(this::run, "mqtt-webhook-dispatcher");
@@ -85,9 +80,9 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     private void run() {
-        final long lingerNanos = config.batchMaxDelay().toNanos();
         try {
             while (!closing) {
+                final WebhookConfig config = route.config;
                 if (!slots.tryAcquire(IDLE_POLL_NANOS, TimeUnit.NANOSECONDS)) {
                     continue;
                 }
@@ -97,7 +92,8 @@ public final class Dispatcher implements AutoCloseable {
                     Thread.sleep(5);
                     continue;
                 }
-                List<WebhookEvent> events = queue.poll(config.batchMaxEvents(), IDLE_POLL_NANOS, lingerNanos);
+                List<WebhookEvent> events =
+                        queue.poll(config.batchMaxEvents(), IDLE_POLL_NANOS, config.batchMaxDelay().toNanos());
                 if (ordering != null && !events.isEmpty()) {
                     events = ordering.admit(events);
                 }
@@ -130,8 +126,7 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         try {
-            job.body = job.events.size() == 1 && config.batchMaxEvents() == 1
-                    ? bodies.single(job.events.get(0)) : bodies.batch(job.events);
+            serialize(job, route);
         } catch (final RuntimeException e) {
             LOG.error("mqtt-webhook cannot serialize {}; counted as failed.other", job.events, e);
             if (job.settle()) {
@@ -143,17 +138,29 @@ public final class Dispatcher implements AutoCloseable {
         attempt(job);
     }
 
+    /** The body in the route's encoding: a single object, or an array when batching. */
+    private static void serialize(final Job job, final Route route) {
+        job.body = job.events.size() == 1 && route.config.batchMaxEvents() == 1
+                ? route.bodies.single(job.events.get(0)) : route.bodies.batch(job.events);
+        job.bodyRoute = route;
+    }
+
     private void attempt(final Job job) {
         if (closing) {
             settleDropped(job, DropCause.SHUTDOWN);
             return;
+        }
+        final Route current = route;
+        if (job.bodyRoute != current) {
+            // reloaded since the last attempt: the new url, headers and encoding apply from now on
+            serialize(job, current);
         }
         job.attempts++;
         job.attemptStartNanos = System.nanoTime();
         metrics.requestSent();
         inFlight.incrementAndGet();
         final AtomicBoolean reported = new AtomicBoolean();
-        final Future<?> request = sender.send(job.id, job.body, outcome -> {
+        final Future<?> request = current.sender.send(job.id, job.body, outcome -> {
             if (reported.compareAndSet(false, true)) {
                 inFlight.decrementAndGet();
                 // never do the follow-up work on the HTTP client's I/O thread
@@ -161,7 +168,7 @@ public final class Dispatcher implements AutoCloseable {
             }
         });
         job.request = request;
-        job.timer = schedule(() -> request.cancel(true), config.cancelTimeout().toMillis());
+        job.timer = schedule(() -> request.cancel(true), current.config.cancelTimeout().toMillis());
     }
 
     private void completed(final Job job, final HttpSender.Outcome outcome) {
@@ -175,9 +182,10 @@ public final class Dispatcher implements AutoCloseable {
                 finish(job);
             }
         } else if (outcome.retryable()) {
-            if (job.attempts < config.maxAttempts() && !closing) {
+            final Route current = route;
+            if (job.attempts < current.config.maxAttempts() && !closing) {
                 metrics.retried();
-                final long delay = backoff.delayMillis(job.attempts, outcome.retryAfter);
+                final long delay = current.backoff.delayMillis(job.attempts, outcome.retryAfter);
                 LOG.debug("mqtt-webhook id={} attempt {} failed ({}), next in {}ms", job.id, job.attempts, outcome, delay);
                 job.timer = schedule(() -> attempt(job), delay);
             } else {
@@ -202,7 +210,7 @@ public final class Dispatcher implements AutoCloseable {
         active.remove(job);
         inDelivery.addAndGet(-job.events.size());
         if (ordering != null && !closing) {
-            final List<WebhookEvent> next = ordering.release(job.events, config.batchMaxEvents());
+            final List<WebhookEvent> next = ordering.release(job.events, route.config.batchMaxEvents());
             if (!next.isEmpty()) {
                 launch(new Job(next, nextId()));
                 return;
@@ -228,13 +236,29 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /**
+     * Applies a reloaded configuration without dropping anything: url, headers, TLS, encoding, signing,
+     * timeouts, retries, batching and pool size take effect for every attempt that starts from now on.
+     * Requests already under way finish on the old connections, which are closed once they can no longer
+     * be in use. The queue (capacity, overflow) and the ordering mode keep their values until a restart.
+     */
+    public void reconfigure(final WebhookConfig config) {
+        final Route old = route;
+        route = new Route(config);
+        slots.resize(old.config.poolSize(), config.poolSize());
+        final long oldRequestsEndMillis = old.config.cancelTimeout().toMillis() + 1000;
+        if (schedule(old.sender::close, oldRequestsEndMillis) == null) {
+            old.sender.close();
+        }
+    }
+
+    /**
      * Stops taking events, delivers what it can within {@code shutdown.drain_timeout}, counts the rest as
      * dropped (cause shutdown) and releases every thread and connection. The caller has already stopped
      * offering events.
      */
     @Override
     public void close() {
-        final long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        final long deadline = System.nanoTime() + route.config.drainTimeout().toNanos();
         stopping = true;
         try {
             thread.join(Math.max(1, remainingMillis(deadline)));
@@ -266,7 +290,7 @@ public final class Dispatcher implements AutoCloseable {
             metrics.dropped(DropCause.SHUTDOWN, left);
         }
         scheduler.shutdownNow();
-        sender.close();
+        route.sender.close();
         try {
             scheduler.awaitTermination(2, TimeUnit.SECONDS);
         } catch (final InterruptedException e) {
@@ -279,12 +303,46 @@ public final class Dispatcher implements AutoCloseable {
         return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
     }
 
+    /** The delivery settings of one configuration, with the HTTP client built for them. */
+    private static final class Route {
+        final WebhookConfig config;
+        final HttpSender sender;
+        final EventBodies bodies;
+        final Backoff backoff;
+
+        Route(final WebhookConfig config) {
+            this.config = config;
+            this.sender = new HttpSender(config);
+            this.bodies = new EventBodies(config.encoding());
+            this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
+        }
+    }
+
+    /** The {@code pool_size} slots, which a reload can grow or shrink. */
+    private static final class Slots extends Semaphore {
+        private static final long serialVersionUID = 1L;
+
+        Slots(final int permits) {
+            super(permits);
+        }
+
+        void resize(final int from, final int to) {
+            if (to > from) {
+                release(to - from);
+            } else if (to < from) {
+                // slots in use are not taken back: the pool shrinks as their requests end
+                reducePermits(from - to);
+            }
+        }
+    }
+
     /** Events of one request, from its first attempt to its end. */
     private static final class Job {
         final List<WebhookEvent> events;
         final String id;
         final AtomicBoolean settled = new AtomicBoolean();
         byte[] body;
+        Route bodyRoute;
         int attempts;
         long attemptStartNanos;
         volatile Future<?> request;

@@ -74,6 +74,8 @@ public final class WebhookExtensionMain implements ExtensionMain {
         }
         register(webhook);
         publishMetrics(Services.metricRegistry(), webhook.metrics());
+        // HiveMQ CE loads extensions only at start: a changed file is applied while running
+        webhook.watch(file);
     }
 
     private static void register(final Webhook webhook) {
@@ -84,48 +86,23 @@ public final class WebhookExtensionMain implements ExtensionMain {
         Services.interceptorRegistry().setConnectInboundInterceptorProvider(providerInput -> connect);
         Services.interceptorRegistry().setConnackOutboundInterceptorProvider(providerInput -> connack);
         Services.eventRegistry().setClientLifecycleEventListener(providerInput -> lifecycle);
-        final boolean publishes = webhook.wants(EventType.MESSAGE_PUBLISH);
-        final boolean subscribes = webhook.wants(EventType.CLIENT_SUBSCRIBE) || webhook.wants(EventType.SESSION_SUBSCRIBED);
-        final boolean subscribed = webhook.wants(EventType.SESSION_SUBSCRIBED);
-        final boolean unsubscribes = webhook.wants(EventType.CLIENT_UNSUBSCRIBE)
-                || webhook.wants(EventType.SESSION_UNSUBSCRIBED);
-        final boolean unsubscribed = webhook.wants(EventType.SESSION_UNSUBSCRIBED);
-        final boolean delivers = webhook.wants(EventType.MESSAGE_DELIVERED) || webhook.wants(EventType.MESSAGE_ACKED);
-        final boolean acks = webhook.wants(EventType.MESSAGE_ACKED);
-        if (!publishes && !subscribes && !unsubscribes && !delivers) {
-            return;
-        }
+        // every interceptor is registered, whatever the rules at start: a reload may add rules for any
+        // event, and each interceptor asks the rules first (a topic-tree lookup) before copying anything
         Services.initializerRegistry().setClientInitializer((initializerInput, context) -> {
             // runs once per connection, after CONNECT was seen: the username is read here, not per packet
             final String clientId = initializerInput.getClientInformation().getClientId();
             final String username =
                     ConnectionAttributes.username(initializerInput.getConnectionInformation().getConnectionAttributeStore());
-            if (publishes || subscribes || unsubscribes) {
-                final ClientInterceptors client = new ClientInterceptors(webhook, clientId, username);
-                if (publishes) {
-                    context.addPublishInboundInterceptor(client);
-                }
-                if (subscribes) {
-                    context.addSubscribeInboundInterceptor(client);
-                }
-                if (subscribed) {
-                    context.addSubackOutboundInterceptor(client);
-                }
-                if (unsubscribes) {
-                    context.addUnsubscribeInboundInterceptor(client);
-                }
-                if (unsubscribed) {
-                    context.addUnsubackOutboundInterceptor(client);
-                }
-            }
-            if (delivers) {
-                final DeliveryInterceptors delivery = new DeliveryInterceptors(webhook, clientId, username);
-                context.addPublishOutboundInterceptor(delivery);
-                if (acks) {
-                    context.addPubackInboundInterceptor(delivery);
-                    context.addPubcompInboundInterceptor(delivery);
-                }
-            }
+            final ClientInterceptors client = new ClientInterceptors(webhook, clientId, username);
+            context.addPublishInboundInterceptor(client);
+            context.addSubscribeInboundInterceptor(client);
+            context.addSubackOutboundInterceptor(client);
+            context.addUnsubscribeInboundInterceptor(client);
+            context.addUnsubackOutboundInterceptor(client);
+            final DeliveryInterceptors delivery = new DeliveryInterceptors(webhook, clientId, username);
+            context.addPublishOutboundInterceptor(delivery);
+            context.addPubackInboundInterceptor(delivery);
+            context.addPubcompInboundInterceptor(delivery);
         });
     }
 

@@ -47,11 +47,9 @@ class HiveMqFaultsIT {
                 final Mqtt5BlockingClient client = client(broker, "fast");
                 client.connect();
                 roundTrips(client, 500); // warm-up
-                @SuppressWarnings("unchecked")
-                final Gauge<Long> delivered = Services.metricRegistry().getGauges().get("io.mqttwebhook.delivered");
-                await().atMost(Duration.ofSeconds(30)).until(() -> delivered.getValue() == 500);
+                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.count() == 500);
                 final long[] healthy = roundTrips(client, 1000);
-                await().atMost(Duration.ofSeconds(30)).until(() -> delivered.getValue() == 1500);
+                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.count() == 1500);
 
                 receiver.replyWith(r -> Reply.hang());
                 // also a guard against blocking: these would never finish if the broker waited for the endpoint
@@ -71,6 +69,40 @@ class HiveMqFaultsIT {
                 assertThat(queued.getValue()).isLessThanOrEqualTo(500);
                 await().until(() -> receiver.count() == 1500 + 2);
                 assertThat(dropped.getValue()).isEqualTo(3000 - 500 - 2);
+            }
+        }
+    }
+
+    @Test
+    void aChangedConfigurationFileIsAppliedWhileHiveMqRuns(@TempDir final Path dir) throws Exception {
+        try (TestReceiver before = TestReceiver.start(); TestReceiver after = TestReceiver.start()) {
+            try (HiveMqBroker broker = new HiveMqBroker(dir, "webhook {\n  url = \"" + before.url("/") + "\"\n"
+                    + "  reload.interval = 200ms\n  events = [ { event = on_client_connack } ]\n}\n")) {
+                final Path conf = dir.resolve("extensions/mqtt-webhook/conf/webhook.conf");
+                client(broker, "one").connect();
+                await().until(() -> before.count() == 1);
+
+                java.nio.file.Files.writeString(conf, "webhook {\n  url = \"" + after.url("/") + "\"\n"
+                        + "  reload.interval = 200ms\n  events = [ { event = on_message_publish, topic = \"r/#\" } ]\n}\n");
+                await().atMost(Duration.ofSeconds(10)).until(() -> {
+                    final Mqtt5BlockingClient client = client(broker, "probe");
+                    client.connect();
+                    client.publishWith().topic("r/1").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[]{1}).send();
+                    client.disconnect();
+                    return after.count() > 0;
+                });
+                // from now on nothing goes to the old url (connacks of the probes before the swap did)
+                final int beforeCount = before.count();
+                // an invalid edit keeps what is in force
+                java.nio.file.Files.writeString(conf, "webhook {\n  url = \"" + after.url("/") + "\"\n  pool_size = 0\n}\n");
+                Thread.sleep(1000);
+                final int count = after.count();
+                final Mqtt5BlockingClient client = client(broker, "two");
+                client.connect();
+                client.publishWith().topic("r/2").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[]{2}).send();
+                client.disconnect();
+                await().until(() -> after.count() == count + 1);
+                assertThat(before.count()).isEqualTo(beforeCount);
             }
         }
     }

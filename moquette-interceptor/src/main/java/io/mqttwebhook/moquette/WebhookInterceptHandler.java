@@ -79,6 +79,7 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
     private static volatile WebhookInterceptHandler latest;
 
     private final WebhookConfig config;
+    private final Path file;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final Set<Thread> brokerThreads = ConcurrentHashMap.newKeySet();
     private final Object lifecycle = new Object();
@@ -98,17 +99,25 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
 
     /** As {@link #WebhookInterceptHandler(Server)}. */
     public WebhookInterceptHandler() {
-        this(load(ConfigLoader.overriddenLocation().orElse(DEFAULT_CONFIG)), null);
+        this(ConfigLoader.overriddenLocation().orElse(DEFAULT_CONFIG));
+    }
+
+    private WebhookInterceptHandler(final Path file) {
+        this(load(file), file);
     }
 
     /** For embedding code that builds or loads the configuration itself. */
     public WebhookInterceptHandler(final WebhookConfig config) {
-        this(Objects.requireNonNull(config, "config"), null);
+        this(Objects.requireNonNull(config, "config"), (Path) null);
     }
 
-    /** {@code config} null: the webhook is off (the file has no webhook block or says enable = false). */
-    private WebhookInterceptHandler(final WebhookConfig config, final Void off) {
+    /**
+     * {@code config} null: the webhook is off (the file has no webhook block or says enable = false);
+     * {@code file}: where it came from, watched for changes (null when given in code).
+     */
+    private WebhookInterceptHandler(final WebhookConfig config, final Path file) {
         this.config = config;
+        this.file = file;
         if (config != null) {
             for (final EventType type : config.ruleSet().eventTypes()) {
                 if (!SUPPORTED.contains(type)) {
@@ -159,6 +168,9 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
         synchronized (lifecycle) {
             if (webhook == null && !closed && config != null) {
                 webhook = Webhook.start(config);
+                if (file != null) {
+                    webhook.watch(file);
+                }
                 try {
                     jmx = JmxMetrics.register(webhook.metrics(), "moquette");
                 } catch (final JMException e) {

@@ -1,0 +1,92 @@
+package io.mqttwebhook;
+
+import io.mqttwebhook.config.ConfigException;
+import io.mqttwebhook.config.ConfigLoader;
+import io.mqttwebhook.config.LoadResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Live reload: checks the configuration file every few seconds (like HiveMQ's file-RBAC extension) and,
+ * when its content changed, loads it and applies it to the running {@link Webhook}. An invalid file keeps
+ * the configuration in force and logs every error once per change; a file that would turn the webhook off
+ * is not applied (stopping the webhook is a restart). HiveMQ CE loads extensions only at start, so this is
+ * how its webhook changes without one.
+ */
+public final class ConfigWatcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigWatcher.class);
+
+    private final Path file;
+    private final Webhook webhook;
+    private final ScheduledExecutorService timer;
+    private byte[] applied;
+
+    private ConfigWatcher(final Path file, final Webhook webhook, final Duration interval) {
+        this.file = file;
+        this.webhook = webhook;
+        this.applied = read();
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            final Thread t = new Thread(r, "mqtt-webhook-config-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(this::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Watches {@code file}, whose current content {@code webhook} already runs with. */
+    public static ConfigWatcher start(final Path file, final Webhook webhook, final Duration interval) {
+        return new ConfigWatcher(file, webhook, interval);
+    }
+
+    private byte[] read() {
+        try {
+            return Files.readAllBytes(file);
+        } catch (final IOException e) {
+            return null;
+        }
+    }
+
+    /** One check; package-visible so that tests need not wait for the timer. */
+    synchronized void check() {
+        final byte[] content = read();
+        if (content == null || Arrays.equals(content, applied)) {
+            return;
+        }
+        applied = content;
+        try {
+            final LoadResult result = ConfigLoader.load(file);
+            result.warnings().forEach(warning -> LOG.warn("mqtt-webhook: {}", warning));
+            if (result.config().isEmpty()) {
+                LOG.warn("mqtt-webhook: {}; not applied while running, the current configuration stays"
+                        + " (restart the broker to turn the webhook off)", result.disabledReason());
+                return;
+            }
+            final List<String> restartOnly = webhook.reconfigure(result.config().get());
+            if (!restartOnly.isEmpty()) {
+                LOG.warn("mqtt-webhook: {} changed in {}; these take effect at the next restart",
+                        String.join(", ", restartOnly), file);
+            }
+        } catch (final ConfigException e) {
+            LOG.error("mqtt-webhook: {} was changed but is not valid; the current configuration stays: {}", file,
+                    e.getMessage());
+        } catch (final RuntimeException e) {
+            LOG.error("mqtt-webhook: cannot apply the changed {}; the current configuration stays", file, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

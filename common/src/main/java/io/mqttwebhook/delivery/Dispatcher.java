@@ -50,6 +50,7 @@ public final class Dispatcher implements AutoCloseable {
     private final LossReporter lossReporter;
     private final String idPrefix;
     private final AtomicLong idSequence = new AtomicLong();
+    private volatile String lastFailure;
     private volatile boolean stopping;
     private volatile boolean closing;
 
@@ -67,9 +68,16 @@ public final class Dispatcher implements AutoCloseable {
         this.route = new Route(config);
         metrics.bindGauges(() -> queue.size() + (ordering == null ? 0 : ordering.held()), inFlight::get,
                 inDelivery::get);
+        metrics.bindOldestQueuedAge(() -> {
+            final WebhookEvent oldest = queue.peek();
+            return oldest == null ? 0 : Math.max(0, System.currentTimeMillis() - oldest.createdMillis());
+        });
         this.thread = daemon(this::run, "mqtt-webhook-dispatcher");
         this.lossReporter = new LossReporter(metrics, "endpoint " + config.urlForLog());
-        scheduler.scheduleWithFixedDelay(lossReporter, LOSS_REPORT_SECONDS, LOSS_REPORT_SECONDS, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(() -> {
+            lossReporter.run();
+            reportHealth();
+        }, LOSS_REPORT_SECONDS, LOSS_REPORT_SECONDS, TimeUnit.SECONDS);
         thread.start();
     }
 
@@ -110,6 +118,17 @@ public final class Dispatcher implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (final RuntimeException | Error e) {
             LOG.error("mqtt-webhook dispatcher stopped unexpectedly; events are no longer delivered", e);
+        }
+    }
+
+    /** While the endpoint fails, one line per report interval: since when, how often, how far behind. */
+    private void reportHealth() {
+        final long since = metrics.failingSinceMillis();
+        if (since != 0) {
+            LOG.warn("mqtt-webhook: the endpoint {} has been failing since {} ({} consecutive failed attempts, last: {});"
+                            + " {} event(s) queued, the oldest {} ms old", route.config.urlForLog(),
+                    java.time.Instant.ofEpochMilli(since), metrics.consecutiveFailures(), lastFailure, metrics.queued(),
+                    metrics.oldestQueuedAgeMillis());
         }
     }
 
@@ -175,6 +194,20 @@ public final class Dispatcher implements AutoCloseable {
         final ScheduledFuture<?> timer = job.timer;
         if (timer != null) {
             timer.cancel(false);
+        }
+        if (outcome.retryable()) {
+            lastFailure = outcome.toString();
+            if (metrics.attemptFailed()) {
+                LOG.warn("mqtt-webhook: the endpoint {} is failing: {}; events wait in the queue and are retried",
+                        route.config.urlForLog(), outcome);
+            }
+        } else {
+            final long ended = metrics.attemptAnswered();
+            if (ended > 0) {
+                LOG.info("mqtt-webhook: the endpoint {} answers again after {} failed attempt(s); {} event(s) queued,"
+                        + " the oldest {} ms old", route.config.urlForLog(), ended, metrics.queued(),
+                        metrics.oldestQueuedAgeMillis());
+            }
         }
         if (outcome.delivered()) {
             if (job.settle()) {

@@ -23,6 +23,9 @@ public interface EventQueue {
     /** Events waiting. */
     int size();
 
+    /** The event that has waited longest, without removing it; null when empty. */
+    WebhookEvent peek();
+
     /** Removes and returns every waiting event (at stop, to keep or count them). */
     List<WebhookEvent> drainAll();
 }

@@ -81,6 +81,11 @@ public final class MemoryEventQueue implements EventQueue {
     }
 
     @Override
+    public WebhookEvent peek() {
+        return events.peek();
+    }
+
+    @Override
     public List<WebhookEvent> drainAll() {
         final List<WebhookEvent> rest = new ArrayList<>(events.size());
         events.drainTo(rest);

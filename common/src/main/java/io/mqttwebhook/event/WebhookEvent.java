@@ -17,11 +17,17 @@ public abstract class WebhookEvent {
     private final EventType type;
     private final String clientId;
     private final String username;
+    private final long createdMillis = System.currentTimeMillis();
 
     protected WebhookEvent(final EventType type, final String clientId, final String username) {
         this.type = Objects.requireNonNull(type, "type");
         this.clientId = clientId == null ? "" : clientId;
         this.username = username;
+    }
+
+    /** When the adapter built this event (epoch ms): how far behind delivery is, for the oldest queued one. */
+    public long createdMillis() {
+        return createdMillis;
     }
 
     public EventType type() {

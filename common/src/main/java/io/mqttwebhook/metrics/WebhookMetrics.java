@@ -42,6 +42,9 @@ public final class WebhookMetrics {
     private volatile LongSupplier queued = () -> 0;
     private volatile LongSupplier inFlight = () -> 0;
     private volatile LongSupplier inDelivery = () -> 0;
+    private volatile LongSupplier oldestQueuedAgeMillis = () -> 0;
+    private final AtomicLong consecutiveFailures = new AtomicLong();
+    private final AtomicLong failingSinceMillis = new AtomicLong();
 
     public WebhookMetrics() {
         for (final EventType type : EventType.values()) {
@@ -164,6 +167,39 @@ public final class WebhookMetrics {
         return inDelivery.getAsLong();
     }
 
+    /** Binds the age of the oldest queued event: how far behind delivery is. */
+    public void bindOldestQueuedAge(final LongSupplier ageMillis) {
+        this.oldestQueuedAgeMillis = ageMillis;
+    }
+
+    public long oldestQueuedAgeMillis() {
+        return oldestQueuedAgeMillis.getAsLong();
+    }
+
+    /**
+     * An attempt failed without a response the endpoint meant (connection error, timeout, 408, 429, 5xx).
+     * Returns true for the first failure after success: the endpoint just went down.
+     */
+    public boolean attemptFailed() {
+        failingSinceMillis.compareAndSet(0, System.currentTimeMillis());
+        return consecutiveFailures.incrementAndGet() == 1;
+    }
+
+    /** An attempt got an answer (2xx, or a 3xx/4xx the endpoint meant). Returns the failures it ends. */
+    public long attemptAnswered() {
+        failingSinceMillis.set(0);
+        return consecutiveFailures.getAndSet(0);
+    }
+
+    public long consecutiveFailures() {
+        return consecutiveFailures.get();
+    }
+
+    /** Epoch ms of the first failure of the current run, or 0 when the endpoint is up. */
+    public long failingSinceMillis() {
+        return failingSinceMillis.get();
+    }
+
     /**
      * Every metric by its name without {@link #PREFIX}, e.g. {@code matched.on_message_publish},
      * {@code dropped.queue_full}, {@code latency.mean_micros}. Counters are totals since start.
@@ -185,6 +221,10 @@ public final class WebhookMetrics {
         all.put("queued", this::queued);
         all.put("in_flight", this::inFlight);
         all.put("in_delivery", this::inDelivery);
+        all.put("queue.oldest_age_ms", this::oldestQueuedAgeMillis);
+        all.put("endpoint.up", () -> consecutiveFailures.get() == 0 ? 1 : 0);
+        all.put("endpoint.consecutive_failures", consecutiveFailures::get);
+        all.put("endpoint.failing_since_ms", failingSinceMillis::get);
         all.put("latency.count", latencyCount::sum);
         all.put("latency.mean_micros", () -> {
             final long count = latencyCount.sum();

@@ -153,6 +153,31 @@ class DeliveryTest {
     }
 
     @Test
+    void endpointHealthShowsInTheMetrics() throws Exception {
+        final int port = TestReceiver.freePort();
+        final Webhook webhook = start(config("http://127.0.0.1:" + port + "/").poolSize(1).maxAttempts(1000).build());
+        final WebhookMetrics m = webhook.metrics();
+        assertThat(m.snapshot()).containsEntry("endpoint.up", 1L).containsEntry("endpoint.consecutive_failures", 0L)
+                .containsEntry("endpoint.failing_since_ms", 0L).containsEntry("queue.oldest_age_ms", 0L);
+        final long before = System.currentTimeMillis();
+        for (int i = 0; i < 5; i++) {
+            webhook.publish(publish("c", i));
+        }
+        await().until(() -> m.consecutiveFailures() >= 3);
+        Thread.sleep(200);
+        assertThat(m.snapshot()).containsEntry("endpoint.up", 0L);
+        assertThat(m.failingSinceMillis()).isBetween(before, System.currentTimeMillis());
+        // one event is in the slot, retrying; four wait in the queue since before the outage began
+        assertThat(m.queued()).isEqualTo(4);
+        assertThat(m.oldestQueuedAgeMillis()).isGreaterThanOrEqualTo(200);
+        final TestReceiver receiver = TestReceiver.start(port);
+        closeables.add(receiver);
+        await().atMost(Duration.ofSeconds(10)).until(() -> m.deliveredCount() == 5);
+        assertThat(m.snapshot()).containsEntry("endpoint.up", 1L).containsEntry("endpoint.consecutive_failures", 0L)
+                .containsEntry("endpoint.failing_since_ms", 0L).containsEntry("queue.oldest_age_ms", 0L);
+    }
+
+    @Test
     void serverErrorIsRetriedWithTheSameId() throws Exception {
         final TestReceiver receiver = receiver();
         final AtomicInteger calls = new AtomicInteger();

@@ -92,6 +92,11 @@ public final class TestReceiver implements AutoCloseable {
         public static Reply retryAfter(final int status, final String retryAfter) {
             return new Reply(status, 0, retryAfter);
         }
+
+        /** Reads the request, then closes the connection without answering. */
+        public static Reply abort() {
+            return new Reply(-1, 0, null);
+        }
     }
 
     private final HttpServer server;
@@ -211,6 +216,10 @@ public final class TestReceiver implements AutoCloseable {
                     exchange.close();
                     return;
                 }
+            }
+            if (reply.status < 0) {
+                exchange.close();
+                return;
             }
             if (reply.retryAfter != null) {
                 exchange.getResponseHeaders().add("Retry-After", reply.retryAfter);

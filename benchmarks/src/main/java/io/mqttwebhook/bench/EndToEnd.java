@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  * End-to-end runs: each broker in its own JVM with the plugin loaded as users load it (HiveMQ: the packaged
  * extension folder; Moquette: Moquette's lib/ plus the plugin jar and {@code intercept.handler}), the
  * endpoint in a third JVM ({@link Receiver}), and QoS 1 publishers here. Prints one table.
- * Run by {@code benchmarks/run-e2e.sh}; options {@code --messages=N --brokers=hivemq,moquette}.
+ * Run by {@code benchmarks/run-e2e.sh}; options {@code --messages=N --brokers=hivemq,moquette}, or
+ * {@code --soak-minutes=N [--rate=msg/s] [--brokers=hivemq|moquette]} for the soak.
  */
 public final class EndToEnd {
 
@@ -77,7 +78,96 @@ public final class EndToEnd {
             new Scenario("endpoint down 10 s", "", 0, 10));
 
     public static void main(final String[] args) throws Exception {
-        new EndToEnd(args).run();
+        final EndToEnd run = new EndToEnd(args);
+        if (run.options.containsKey("soak-minutes")) {
+            run.soak(Integer.parseInt(run.options.get("soak-minutes")));
+        } else {
+            run.run();
+        }
+    }
+
+    /**
+     * The soak: HiveMQ with the plugin under a steady QoS 1 load ({@code --rate}, default 1000 msg/s) for the
+     * given minutes, the endpoint down for 10 s of every minute. Prints the broker's threads and resident
+     * memory every 10 s, then what was published, received and counted lost.
+     */
+    private void soak(final int minutes) throws Exception {
+        final int rate = Integer.parseInt(options.getOrDefault("rate", "1000"));
+        final Path home = Files.createTempDirectory("mqtt-webhook-soak");
+        final int mqttPort = freePort();
+        final int endpointPort = freePort();
+        final Path webhookConf = home.resolve("webhook.conf");
+        Files.writeString(webhookConf, "webhook {\n  url = \"http://127.0.0.1:" + endpointPort + "/hook\"\n"
+                + "  retry.max_attempts = 100\n  events = [ { event = on_message_publish } ]\n}\n");
+        final Process[] receiver = {startReceiver(endpointPort, 0)};
+        final Process broker = startBroker(options.getOrDefault("brokers", "hivemq").split(",")[0], true, home, mqttPort,
+                webhookConf);
+        awaitPort(mqttPort);
+        final Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier("soak")
+                .serverHost("127.0.0.1").serverPort(mqttPort).buildAsync();
+        client.connect().join();
+        final byte[] payload = new byte[100];
+        long published = 0;
+        long receivedBefore = 0;
+        final long start = System.nanoTime();
+        final long end = start + TimeUnit.MINUTES.toNanos(minutes);
+        long nextSample = start;
+        System.out.println("| minute:second | endpoint | published | received | broker threads | broker RSS MB |");
+        System.out.println("|---|---|---|---|---|---|");
+        while (System.nanoTime() < end) {
+            final long elapsedSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+            final boolean down = elapsedSeconds % 60 >= 50;
+            if (down && receiver[0] != null) {
+                receivedBefore += Long.parseLong(stats(endpointPort)[1]);
+                receiver[0].destroy();
+                receiver[0].waitFor(10, TimeUnit.SECONDS);
+                receiver[0] = null;
+            } else if (!down && receiver[0] == null) {
+                receiver[0] = startReceiver(endpointPort, 0);
+            }
+            final long due = (System.nanoTime() - start) * rate / 1_000_000_000L;
+            while (published < due) {
+                client.publishWith().topic("soak/" + (published % 100)).qos(MqttQos.AT_LEAST_ONCE).payload(payload).send();
+                published++;
+            }
+            if (System.nanoTime() >= nextSample) {
+                nextSample += TimeUnit.SECONDS.toNanos(10);
+                final long received = receivedBefore + (receiver[0] == null ? 0 : Long.parseLong(stats(endpointPort)[1]));
+                System.out.printf(Locale.ROOT, "| %d:%02d | %s | %d | %d | %d | %d |%n", elapsedSeconds / 60,
+                        elapsedSeconds % 60, receiver[0] == null ? "down" : "up", published, received,
+                        procStatus(broker.pid(), "Threads:"), procStatus(broker.pid(), "VmRSS:") / 1024);
+            }
+            Thread.sleep(5);
+        }
+        client.disconnect().join();
+        if (receiver[0] == null) {
+            receiver[0] = startReceiver(endpointPort, 0);
+        }
+        final long total = published;
+        final long[] received = {0};
+        final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (System.nanoTime() < deadline) {
+            received[0] = receivedBefore + Long.parseLong(stats(endpointPort)[1]);
+            if (received[0] >= total) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        broker.destroy();
+        broker.waitFor(60, TimeUnit.SECONDS);
+        receiver[0].destroy();
+        final Matcher stopped = STOPPED.matcher(Files.readString(home.resolve("broker.log")));
+        System.out.printf(Locale.ROOT, "%npublished %d, received %d (a retry after a timeout may repeat one), plugin: %s%n",
+                total, received[0], stopped.find() ? stopped.group() : "no stop line");
+    }
+
+    private static long procStatus(final long pid, final String field) throws IOException {
+        for (final String line : Files.readAllLines(Paths.get("/proc/" + pid + "/status"))) {
+            if (line.startsWith(field)) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
     }
 
     private void run() throws Exception {

@@ -1,6 +1,8 @@
 package io.mqttwebhook;
 
 import io.mqttwebhook.config.WebhookConfig;
+import io.mqttwebhook.config.QueueType;
+import io.mqttwebhook.delivery.DiskEventQueue;
 import io.mqttwebhook.delivery.Dispatcher;
 import io.mqttwebhook.delivery.EventQueue;
 import io.mqttwebhook.delivery.MemoryEventQueue;
@@ -32,12 +34,16 @@ public final class Webhook implements AutoCloseable {
     private final Dispatcher dispatcher;
     private volatile boolean accepting = true;
     private volatile ConfigWatcher watcher;
+    private boolean closed;
 
     private Webhook(final WebhookConfig config, final WebhookMetrics metrics) {
         this.config = config;
         this.rules = config.ruleSet();
         this.metrics = metrics;
-        this.queue = new MemoryEventQueue(config.queueCapacity(), config.queueOverflow(), metrics);
+        this.queue = config.queueType() == QueueType.DISK
+                ? new DiskEventQueue(config.queueDir(), config.queueMaxBytes(), config.queueOverflow(),
+                        config.queueSyncInterval(), config.encoding(), metrics)
+                : new MemoryEventQueue(config.queueCapacity(), config.queueOverflow(), metrics);
         this.dispatcher = new Dispatcher(config, queue, metrics);
     }
 
@@ -133,13 +139,18 @@ public final class Webhook implements AutoCloseable {
 
     /** Stops taking events, drains within {@code shutdown.drain_timeout}, releases threads and connections. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         final ConfigWatcher running = watcher;
         if (running != null) {
             running.close();
         }
         accepting = false;
         dispatcher.close();
+        queue.close();
         LOG.info("mqtt-webhook stopped: matched={} delivered={} failed={} dropped={}", metrics.matchedTotal(),
                 metrics.deliveredCount(), metrics.failedCount(), metrics.droppedTotal());
     }

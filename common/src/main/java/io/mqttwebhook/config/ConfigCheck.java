@@ -78,8 +78,13 @@ public final class ConfigCheck {
             out.println("              " + rule.event().configName()
                     + (rule.topic() == null ? "" : "  topic " + rule.topic()));
         }
-        out.println("  queue:      " + c.queueType().name().toLowerCase(java.util.Locale.ROOT) + ", capacity "
-                + c.queueCapacity() + " events, overflow " + c.queueOverflow().name().toLowerCase(java.util.Locale.ROOT));
+        if (c.queueType() == QueueType.DISK) {
+            out.println("  queue:      disk in " + c.queueDir() + ", up to " + c.queueMaxBytes() + " bytes, committed every "
+                    + c.queueSyncInterval().toMillis() + "ms, overflow " + c.queueOverflow().name().toLowerCase(java.util.Locale.ROOT));
+        } else {
+            out.println("  queue:      memory, capacity " + c.queueCapacity() + " events, overflow "
+                    + c.queueOverflow().name().toLowerCase(java.util.Locale.ROOT));
+        }
         out.println("  retry:      " + c.maxAttempts() + " attempt(s), backoff " + c.initialBackoff().toMillis()
                 + "ms to " + c.maxBackoff().toMillis() + "ms");
         out.println("  ordering:   " + c.ordering().name().toLowerCase(java.util.Locale.ROOT)

@@ -55,7 +55,7 @@ public final class ConfigLoader {
     private static final Set<String> KNOWN_KEYS = Set.of(
             "enable", "url", "body.encoding", "pool_size", "cancel_timeout", "cancel_time", "events",
             "ssl.enable", "ssl.cacertfile", "ssl.certfile", "ssl.keyfile", "ssl.key_password", "ssl.verify",
-            "queue.capacity", "queue.overflow", "queue.type", "queue.dir",
+            "queue.capacity", "queue.overflow", "queue.type", "queue.dir", "queue.max_bytes", "queue.sync_interval",
             "retry.max_attempts", "retry.initial_backoff", "retry.max_backoff",
             "ordering", "batch.max_events", "batch.max_delay", "signing.secret", "shutdown.drain_timeout",
             "authenticator_class", "reload.interval");
@@ -181,10 +181,14 @@ public final class ConfigLoader {
                     .ifPresent(b::queueOverflow);
             final Optional<QueueType> queueType =
                     choice("queue.type", name -> enumValue(QueueType.class, name), "memory, disk");
-            if (queueType.isPresent() && queueType.get() == QueueType.DISK) {
-                error("queue.type", "\"disk\" is not available in this version; use memory");
+            queueType.ifPresent(b::queueType);
+            final Optional<Path> queueDir = string("queue.dir").map(Paths::get);
+            queueDir.ifPresent(b::queueDir);
+            if (queueType.isPresent() && queueType.get() == QueueType.DISK && queueDir.isEmpty()) {
+                error("queue.type", "\"disk\" needs queue.dir, the folder that holds the queue file");
             }
-            string("queue.dir").map(Paths::get).ifPresent(b::queueDir);
+            positiveBytes("queue.max_bytes").ifPresent(b::queueMaxBytes);
+            positiveDuration("queue.sync_interval").ifPresent(b::queueSyncInterval);
             positiveInt("retry.max_attempts").ifPresent(b::maxAttempts);
             final Optional<Duration> initial = positiveDuration("retry.initial_backoff");
             final Optional<Duration> max = positiveDuration("retry.max_backoff");
@@ -459,6 +463,24 @@ public final class ConfigLoader {
                 return Optional.of(value);
             } catch (final com.typesafe.config.ConfigException e) {
                 error(key, rendered(key) + " must be a whole number greater than 0");
+                return Optional.empty();
+            }
+        }
+
+        /** A number of bytes or a HOCON size ("512MB"). */
+        private Optional<Long> positiveBytes(final String key) {
+            if (!block.hasPath(key)) {
+                return Optional.empty();
+            }
+            try {
+                final long value = block.getBytes(key);
+                if (value <= 0) {
+                    error(key, rendered(key) + " must be greater than 0");
+                    return Optional.empty();
+                }
+                return Optional.of(value);
+            } catch (final com.typesafe.config.ConfigException e) {
+                error(key, rendered(key) + " is not a size: bytes (1073741824) or with a unit (\"1GB\", \"512MB\")");
                 return Optional.empty();
             }
         }

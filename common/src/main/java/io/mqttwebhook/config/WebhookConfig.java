@@ -31,6 +31,8 @@ public final class WebhookConfig {
     public static final Duration DEFAULT_BATCH_DELAY = Duration.ofMillis(10);
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(5);
+    public static final long DEFAULT_QUEUE_MAX_BYTES = 1L << 30;
+    public static final Duration DEFAULT_QUEUE_SYNC_INTERVAL = Duration.ofMillis(100);
 
     private final String source;
     private final URI url;
@@ -55,6 +57,8 @@ public final class WebhookConfig {
     private final Duration drainTimeout;
     private final String authenticatorClass;
     private final Duration reloadInterval;
+    private final long queueMaxBytes;
+    private final Duration queueSyncInterval;
 
     private WebhookConfig(final Builder b) {
         this.source = b.source;
@@ -80,6 +84,21 @@ public final class WebhookConfig {
         this.drainTimeout = b.drainTimeout;
         this.authenticatorClass = b.authenticatorClass;
         this.reloadInterval = b.reloadInterval;
+        this.queueMaxBytes = b.queueMaxBytes;
+        this.queueSyncInterval = b.queueSyncInterval;
+        if (queueType == QueueType.DISK && queueDir == null) {
+            throw new IllegalArgumentException("queue.type = disk needs queue.dir");
+        }
+    }
+
+    /** {@code disk}: the most bytes the queue file holds; beyond, {@code queue.overflow} applies. */
+    public long queueMaxBytes() {
+        return queueMaxBytes;
+    }
+
+    /** {@code disk}: how often what was offered is committed to the file (the durable point). */
+    public Duration queueSyncInterval() {
+        return queueSyncInterval;
     }
 
     /** A builder with every default, posting to {@code url}, and no rules yet. */
@@ -233,6 +252,8 @@ public final class WebhookConfig {
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private String authenticatorClass;
         private Duration reloadInterval = DEFAULT_RELOAD_INTERVAL;
+        private long queueMaxBytes = DEFAULT_QUEUE_MAX_BYTES;
+        private Duration queueSyncInterval = DEFAULT_QUEUE_SYNC_INTERVAL;
 
         private Builder(final URI url) {
             this.url = Objects.requireNonNull(url, "url");
@@ -260,6 +281,8 @@ public final class WebhookConfig {
         public Builder drainTimeout(final Duration value) { this.drainTimeout = value; return this; }
         public Builder authenticatorClass(final String value) { this.authenticatorClass = value; return this; }
         public Builder reloadInterval(final Duration value) { this.reloadInterval = value; return this; }
+        public Builder queueMaxBytes(final long value) { this.queueMaxBytes = value; return this; }
+        public Builder queueSyncInterval(final Duration value) { this.queueSyncInterval = value; return this; }
 
         public WebhookConfig build() {
             return new WebhookConfig(this);

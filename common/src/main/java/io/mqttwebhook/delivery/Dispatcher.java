@@ -141,7 +141,7 @@ public final class Dispatcher implements AutoCloseable {
         active.add(job);
         inDelivery.addAndGet(job.events.size());
         if (closing) {
-            settleDropped(job, DropCause.SHUTDOWN);
+            abandon(job);
             return;
         }
         try {
@@ -166,7 +166,7 @@ public final class Dispatcher implements AutoCloseable {
 
     private void attempt(final Job job) {
         if (closing) {
-            settleDropped(job, DropCause.SHUTDOWN);
+            abandon(job);
             return;
         }
         final Route current = route;
@@ -223,11 +223,28 @@ public final class Dispatcher implements AutoCloseable {
                 job.timer = schedule(() -> attempt(job), delay);
             } else {
                 LOG.debug("mqtt-webhook id={} dropped after {} attempts, last: {}", job.id, job.attempts, outcome);
-                settleDropped(job, closing ? DropCause.SHUTDOWN : DropCause.RETRIES_EXHAUSTED);
+                if (closing) {
+                    abandon(job);
+                } else {
+                    settleDropped(job, DropCause.RETRIES_EXHAUSTED);
+                }
             }
         } else if (job.settle()) {
             metrics.failed(outcome.status, job.events.size());
             finish(job);
+        }
+    }
+
+    /**
+     * The webhook is stopping and this job will not be tried again: a durable queue keeps its events for the
+     * next start (they are not settled); otherwise they are counted dropped for the shutdown.
+     */
+    private void abandon(final Job job) {
+        if (!queue.durable()) {
+            settleDropped(job, DropCause.SHUTDOWN);
+        } else if (job.settle()) {
+            active.remove(job);
+            inDelivery.addAndGet(-job.events.size());
         }
     }
 
@@ -242,6 +259,7 @@ public final class Dispatcher implements AutoCloseable {
     private void finish(final Job job) {
         active.remove(job);
         inDelivery.addAndGet(-job.events.size());
+        queue.settled(job.events);
         if (ordering != null && !closing) {
             final List<WebhookEvent> next = ordering.release(job.events, route.config.batchMaxEvents());
             if (!next.isEmpty()) {
@@ -313,11 +331,13 @@ public final class Dispatcher implements AutoCloseable {
             if (request != null) {
                 request.cancel(true);
             }
-            settleDropped(job, DropCause.SHUTDOWN);
+            abandon(job);
         }
         int left = queue.drainAll().size();
         if (ordering != null) {
-            left += ordering.drainAll().size();
+            // held events were taken from the queue: a durable queue still has them
+            final int held = ordering.drainAll().size();
+            left += queue.durable() ? 0 : held;
         }
         if (left > 0) {
             metrics.dropped(DropCause.SHUTDOWN, left);

@@ -26,6 +26,19 @@ public interface EventQueue {
     /** The event that has waited longest, without removing it; null when empty. */
     WebhookEvent peek();
 
-    /** Removes and returns every waiting event (at stop, to keep or count them). */
+    /** Removes and returns every waiting event (at stop, to count them); a durable queue keeps them instead. */
     List<WebhookEvent> drainAll();
+
+    /** These events, taken by {@link #poll}, have ended (delivered, failed or dropped): a durable queue forgets them. */
+    default void settled(final List<WebhookEvent> events) {
+    }
+
+    /** Whether events taken but not settled, and events waiting, survive a stop or a crash. */
+    default boolean durable() {
+        return false;
+    }
+
+    /** Releases files and threads; called after the dispatcher has stopped. */
+    default void close() {
+    }
 }

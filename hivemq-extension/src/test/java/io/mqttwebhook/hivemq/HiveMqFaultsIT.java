@@ -46,10 +46,16 @@ class HiveMqFaultsIT {
                     + "  events = [ { event = on_message_publish } ]\n}\n")) {
                 final Mqtt5BlockingClient client = client(broker, "fast");
                 client.connect();
+                @SuppressWarnings("unchecked")
+                final Gauge<Long> delivered = Services.metricRegistry().getGauges().get("io.mqttwebhook.delivered");
+                @SuppressWarnings("unchecked")
+                final Gauge<Long> dropped = Services.metricRegistry().getGauges().get("io.mqttwebhook.dropped.queue_full");
                 roundTrips(client, 500); // warm-up
-                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.count() == 500);
+                // with 2 connections a cold JVM may fall behind and overflow the queue of 500: count both outcomes
+                await().atMost(Duration.ofSeconds(30)).until(() -> delivered.getValue() + dropped.getValue() == 500);
                 final long[] healthy = roundTrips(client, 1000);
-                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.count() == 1500);
+                await().atMost(Duration.ofSeconds(30)).until(() -> delivered.getValue() + dropped.getValue() == 1500);
+                final long droppedBefore = dropped.getValue();
 
                 receiver.replyWith(r -> Reply.hang());
                 // also a guard against blocking: these would never finish if the broker waited for the endpoint
@@ -64,11 +70,10 @@ class HiveMqFaultsIT {
 
                 @SuppressWarnings("unchecked")
                 final Gauge<Long> queued = Services.metricRegistry().getGauges().get("io.mqttwebhook.queued");
-                @SuppressWarnings("unchecked")
-                final Gauge<Long> dropped = Services.metricRegistry().getGauges().get("io.mqttwebhook.dropped.queue_full");
                 assertThat(queued.getValue()).isLessThanOrEqualTo(500);
-                await().until(() -> receiver.count() == 1500 + 2);
-                assertThat(dropped.getValue()).isEqualTo(3000 - 500 - 2);
+                // the endpoint never answers: 2 requests open, 500 queued, the rest dropped and counted
+                await().until(() -> receiver.count() == delivered.getValue() + 2);
+                assertThat(dropped.getValue() - droppedBefore).isEqualTo(3000 - 500 - 2);
             }
         }
     }

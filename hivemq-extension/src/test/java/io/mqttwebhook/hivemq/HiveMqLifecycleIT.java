@@ -40,6 +40,37 @@ class HiveMqLifecycleIT {
     }
 
     @Test
+    void eventsQueuedOnDiskAtStopAreDeliveredByTheNextBroker(@TempDir final Path dir) throws Exception {
+        final int port = TestReceiver.freePort();
+        final Path queue = dir.resolve("queue");
+        final String conf = "webhook {\n  url = \"http://127.0.0.1:" + port + "/\"\n"
+                + "  queue { type = disk, dir = \"" + queue + "\", sync_interval = 50ms }\n"
+                + "  retry.max_attempts = 1000\n  shutdown.drain_timeout = 500ms\n"
+                + "  events = [ { event = on_message_publish } ]\n}\n";
+        final HiveMqBroker first = new HiveMqBroker(dir.resolve("first"), conf);
+        try {
+            final Mqtt5BlockingClient client = client(first, "disk");
+            client.connect();
+            for (int i = 0; i < 50; i++) {
+                client.publishWith().topic("t").qos(MqttQos.AT_LEAST_ONCE).payload(("m" + i).getBytes(StandardCharsets.UTF_8)).send();
+            }
+            client.disconnect();
+            Thread.sleep(300); // past the sync interval
+        } finally {
+            first.close(); // the endpoint is down: the 50 events stay in the queue file
+        }
+        try (TestReceiver receiver = TestReceiver.start(port)) {
+            final HiveMqBroker second = new HiveMqBroker(dir.resolve("second"), conf);
+            try {
+                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodiesOf("disk").stream()
+                        .map(b -> b.substring(b.indexOf("\"payload\""))).distinct().count() == 50);
+            } finally {
+                second.close();
+            }
+        }
+    }
+
+    @Test
     void stopReleasesEveryThreadReportsShutdownDisconnectsAndARestartWorks(@TempDir final Path dir) throws Exception {
         try (TestReceiver receiver = TestReceiver.start()) {
             for (final String run : new String[]{"first", "second"}) {

@@ -38,10 +38,10 @@ class MoquetteJarIT {
             final List<String> names = jar.stream().map(java.util.zip.ZipEntry::getName).collect(java.util.stream.Collectors.toList());
             assertThat(names).contains("io/mqttwebhook/moquette/WebhookInterceptHandler.class",
                     "io/mqttwebhook/Webhook.class", "io/mqttwebhook/shaded/jackson/core/JsonFactory.class",
-                    "io/mqttwebhook/shaded/config/ConfigFactory.class");
+                    "io/mqttwebhook/shaded/config/ConfigFactory.class", "io/mqttwebhook/shaded/h2/mvstore/MVStore.class");
             assertThat(names).noneMatch(n -> n.startsWith("io/netty/") || n.startsWith("org/slf4j/")
                     || n.startsWith("io/moquette/") || n.startsWith("com/fasterxml/") || n.contains("/com/fasterxml/")
-                    || n.startsWith("org/apache/hc/") || n.startsWith("com/typesafe/"));
+                    || n.startsWith("org/apache/hc/") || n.startsWith("com/typesafe/") || n.startsWith("org/h2/"));
         }
     }
 

@@ -96,6 +96,37 @@ class MoquetteStandaloneTest {
     }
 
     @Test
+    void eventsQueuedOnDiskAtStopAreDeliveredAfterARestart(@TempDir final Path dir) throws Exception {
+        final int port = TestReceiver.freePort();
+        final String conf = "webhook {\n  url = \"http://127.0.0.1:" + port + "/\"\n"
+                + "  queue { type = disk, dir = \"" + dir.resolve("queue") + "\", sync_interval = 50ms }\n"
+                + "  retry.max_attempts = 1000\n  shutdown.drain_timeout = 500ms\n"
+                + "  events = [ { event = on_message_publish } ]\n}\n";
+        final WebhookInterceptHandler first = new WebhookInterceptHandler(ConfigLoader.parse(conf, "t").config().orElseThrow());
+        try (MoquetteBroker broker = new MoquetteBroker(java.util.List.of(first), null)) {
+            final Mqtt3BlockingClient client = client(broker, "disk");
+            client.connect();
+            for (int i = 0; i < 50; i++) {
+                client.publishWith().topic("t").qos(MqttQos.AT_LEAST_ONCE).payload(("m" + i).getBytes(StandardCharsets.UTF_8)).send();
+            }
+            client.disconnect();
+            Thread.sleep(300); // past the sync interval
+        }
+        first.close(); // the endpoint is down: the events stay in the queue file
+        try (TestReceiver receiver = TestReceiver.start(port)) {
+            final WebhookInterceptHandler second =
+                    new WebhookInterceptHandler(ConfigLoader.parse(conf, "t").config().orElseThrow());
+            try (MoquetteBroker broker = new MoquetteBroker(java.util.List.of(second), null)) {
+                // the webhook starts on its first event: a connection wakes it, then the queue file drains
+                client(broker, "wake").connect();
+                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodiesOf("disk").stream()
+                        .map(b -> b.substring(b.indexOf("\"payload\""))).distinct().count() == 50);
+            }
+            second.close();
+        }
+    }
+
+    @Test
     void aConfigurationErrorFailsTheHandlerNotTheBroker(@TempDir final Path dir) throws Exception {
         final Path conf = dir.resolve("bad.conf");
         Files.writeString(conf, "webhook {\n  url = \"http://127.0.0.1:9/\"\n  pool_size = 0\n}\n");
@@ -119,7 +150,7 @@ class MoquetteStandaloneTest {
         try (TestReceiver receiver = TestReceiver.start()) {
             final Path conf = dir.resolve("hang.conf");
             Files.writeString(conf, "webhook {\n  url = \"" + receiver.url("/") + "\"\n  pool_size = 2\n"
-                    + "  cancel_timeout = 60s\n  queue.capacity = 500\n  shutdown.drain_timeout = 200ms\n"
+                    + "  cancel_timeout = 60s\n  queue.capacity = 5000\n  shutdown.drain_timeout = 200ms\n"
                     + "  events = [ { event = on_message_publish } ]\n}\n");
             System.setProperty(ConfigLoader.SYSTEM_PROPERTY, conf.toString());
             final Properties properties = MoquetteBroker.defaults();

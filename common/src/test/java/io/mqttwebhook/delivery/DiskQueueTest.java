@@ -1,0 +1,155 @@
+package io.mqttwebhook.delivery;
+
+import io.mqttwebhook.Webhook;
+import io.mqttwebhook.config.ConfigLoader;
+import io.mqttwebhook.config.QueueType;
+import io.mqttwebhook.config.WebhookConfig;
+import io.mqttwebhook.event.EventType;
+import io.mqttwebhook.event.PublishEvent;
+import io.mqttwebhook.rule.Rule;
+import io.mqttwebhook.testing.TestReceiver;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** {@code queue.type = disk}: outages longer than memory allows, restarts and crashes lose nothing. */
+class DiskQueueTest {
+
+    private static final Pattern PAYLOAD = Pattern.compile("\"payload\":\"(\\d+)\"");
+
+    private static WebhookConfig.Builder disk(final int port, final Path dir) {
+        return WebhookConfig.builder(URI.create("http://127.0.0.1:" + port + "/"))
+                .rule(new Rule(EventType.MESSAGE_PUBLISH, null)).queueType(QueueType.DISK).queueDir(dir)
+                .queueSyncInterval(Duration.ofMillis(50)).maxAttempts(1000)
+                .initialBackoff(Duration.ofMillis(10)).maxBackoff(Duration.ofMillis(100))
+                .drainTimeout(Duration.ofMillis(300));
+    }
+
+    private static PublishEvent event(final int n) {
+        return new PublishEvent("c" + (n % 3), "u", "t", 1, false, Integer.toString(n).getBytes(StandardCharsets.UTF_8), n);
+    }
+
+    /** A receiver that records each distinct payload it accepted. */
+    private static TestReceiver recording(final int port, final Set<String> payloads) throws Exception {
+        final TestReceiver receiver = TestReceiver.start(port);
+        receiver.replyWith(r -> {
+            final Matcher m = PAYLOAD.matcher(r.body());
+            while (m.find()) {
+                payloads.add(m.group(1));
+            }
+            return TestReceiver.Reply.status(200);
+        });
+        return receiver;
+    }
+
+    @Test
+    void anOutageLongerThanMemoryAllowsLosesNothing(@TempDir final Path dir) throws Exception {
+        final int port = TestReceiver.freePort();
+        final Set<String> payloads = ConcurrentHashMap.newKeySet();
+        // the memory queue would hold 100 of these 5 000 events
+        try (Webhook webhook = Webhook.start(disk(port, dir).queueCapacity(100).poolSize(2).build())) {
+            for (int i = 0; i < 5000; i++) {
+                webhook.publish(event(i));
+            }
+            await().until(() -> webhook.metrics().queued() >= 4990);
+            assertThat(webhook.metrics().oldestQueuedAgeMillis()).isPositive();
+            try (TestReceiver receiver = recording(port, payloads)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> webhook.metrics().deliveredCount() == 5000);
+            }
+            assertThat(payloads).hasSize(5000);
+            assertThat(webhook.metrics().droppedTotal()).isZero();
+            assertThat(webhook.metrics().queued()).isZero();
+        }
+    }
+
+    @Test
+    void eventsQueuedAtStopAreDeliveredAfterTheRestart(@TempDir final Path dir) throws Exception {
+        final int port = TestReceiver.freePort();
+        try (Webhook first = Webhook.start(disk(port, dir).build())) {
+            for (int i = 0; i < 100; i++) {
+                first.publish(event(i));
+            }
+            await().until(() -> first.metrics().queued() + first.metrics().inDelivery() == 100);
+            first.close();
+            assertThat(first.metrics().droppedTotal()).as("kept on disk, not dropped").isZero();
+        }
+        final Set<String> payloads = ConcurrentHashMap.newKeySet();
+        try (TestReceiver receiver = recording(port, payloads);
+             Webhook second = Webhook.start(disk(port, dir).build())) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> payloads.size() == 100);
+            await().until(() -> second.metrics().queued() == 0 && second.metrics().inDelivery() == 0);
+        }
+        // everything delivered is forgotten: a third start sends nothing
+        final Set<String> again = ConcurrentHashMap.newKeySet();
+        try (TestReceiver receiver = recording(port, again);
+             Webhook third = Webhook.start(disk(port, dir).build())) {
+            Thread.sleep(500);
+            assertThat(again).isEmpty();
+            assertThat(third.metrics().queued()).isZero();
+        }
+    }
+
+    @Test
+    void aKilledJvmLosesNothingOfferedBeforeTheLastSync(@TempDir final Path dir) throws Exception {
+        final int port = TestReceiver.freePort();
+        final Process crashing = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), DiskQueueCrashMain.class.getName(), dir.toString(),
+                Integer.toString(port), "1000").redirectErrorStream(true).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(crashing.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            do {
+                line = out.readLine();
+            } while (line != null && !line.equals("READY"));
+            assertThat(line).as("the crashing JVM got ready").isEqualTo("READY");
+        }
+        // SIGKILL: no shutdown hook, no drain, no close
+        crashing.destroyForcibly();
+        assertThat(crashing.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        final Set<String> payloads = ConcurrentHashMap.newKeySet();
+        try (TestReceiver receiver = recording(port, payloads);
+             Webhook restarted = Webhook.start(disk(port, dir).build())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> payloads.size() == 1000);
+        }
+    }
+
+    @Test
+    void aDamagedQueueFileIsMovedAsideAndANewOneStarted(@TempDir final Path dir) throws Exception {
+        Files.write(dir.resolve("queue.mv.db"), "this is not an MVStore file, it is garbage".repeat(200)
+                .getBytes(StandardCharsets.UTF_8));
+        try (TestReceiver receiver = TestReceiver.start();
+             Webhook webhook = Webhook.start(disk(receiver.port(), dir).build())) {
+            webhook.publish(event(1));
+            await().until(() -> receiver.count() == 1);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith("queue.mv.db.damaged-"));
+        }
+    }
+
+    @Test
+    void configurationReadsTheDiskKeys(@TempDir final Path dir) {
+        final WebhookConfig config = ConfigLoader.parse("webhook {\n url = \"http://h/\"\n queue { type = disk, dir = \""
+                + dir + "\", max_bytes = 64MB, sync_interval = 20ms }\n}", "t").config().orElseThrow();
+        assertThat(config.queueType()).isEqualTo(QueueType.DISK);
+        assertThat(config.queueDir()).isEqualTo(dir);
+        assertThat(config.queueMaxBytes()).isEqualTo(64_000_000L); // HOCON: MB is 10^6, MiB 2^20
+        assertThat(config.queueSyncInterval()).isEqualTo(Duration.ofMillis(20));
+    }
+}

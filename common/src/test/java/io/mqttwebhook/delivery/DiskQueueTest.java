@@ -144,6 +144,55 @@ class DiskQueueTest {
     }
 
     @Test
+    void batchingAndPerClientOrderingWorkFromDisk(@TempDir final Path dir) throws Exception {
+        final int port = TestReceiver.freePort();
+        try (Webhook webhook = Webhook.start(disk(port, dir).batchMaxEvents(10).batchMaxDelay(Duration.ofMillis(50))
+                .ordering(io.mqttwebhook.config.Ordering.PER_CLIENT).build())) {
+            for (int i = 0; i < 300; i++) {
+                webhook.publish(event(i));
+            }
+            final java.util.Map<String, java.util.List<Integer>> order = new ConcurrentHashMap<>();
+            final Pattern client = Pattern.compile("\"from_client_id\":\"(c\\d)\",\"payload\":\"(\\d+)\"");
+            try (TestReceiver receiver = TestReceiver.start(port)) {
+                receiver.replyWith(r -> {
+                    assertThat(r.body()).startsWith("[{").endsWith("}]");
+                    final Matcher m = client.matcher(r.body());
+                    while (m.find()) {
+                        order.computeIfAbsent(m.group(1), c -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                                .add(Integer.parseInt(m.group(2)));
+                    }
+                    return TestReceiver.Reply.status(200);
+                });
+                await().atMost(Duration.ofSeconds(30)).until(() -> webhook.metrics().deliveredCount() == 300);
+                assertThat(receiver.count()).isLessThan(300);
+            }
+            assertThat(order).hasSize(3);
+            order.values().forEach(numbers -> assertThat(numbers).hasSize(100).isSorted());
+        }
+    }
+
+    @Test
+    void aTruncatedQueueFileNeverStopsTheStart(@TempDir final Path dir) throws Exception {
+        final int port = TestReceiver.freePort();
+        try (Webhook first = Webhook.start(disk(port, dir).build())) {
+            for (int i = 0; i < 500; i++) {
+                first.publish(event(i));
+            }
+            Thread.sleep(300);
+        }
+        final Path file = dir.resolve("queue.mv.db");
+        final byte[] whole = Files.readAllBytes(file);
+        Files.write(file, java.util.Arrays.copyOf(whole, whole.length / 2));
+        // what MVStore can still read is delivered, or the file is moved aside: either way the webhook runs
+        try (TestReceiver receiver = TestReceiver.start(port);
+             Webhook second = Webhook.start(disk(port, dir).build())) {
+            second.publish(event(9999));
+            await().atMost(Duration.ofSeconds(20)).until(() -> receiver.requests().stream()
+                    .anyMatch(r -> r.body().contains("\"payload\":\"9999\"")));
+        }
+    }
+
+    @Test
     void configurationReadsTheDiskKeys(@TempDir final Path dir) {
         final WebhookConfig config = ConfigLoader.parse("webhook {\n url = \"http://h/\"\n queue { type = disk, dir = \""
                 + dir + "\", max_bytes = 64MB, sync_interval = 20ms }\n}", "t").config().orElseThrow();

@@ -45,27 +45,73 @@ class MoquetteJarIT {
         }
     }
 
+    /** Moquette's own main in a new JVM, Moquette's lib/ plus the plugin jar on its class path, in {@code home}. */
+    private static Process startMoquette(final Path home, final int port) throws Exception {
+        final String classPath = LIB.toAbsolutePath() + File.separator + "*" + File.pathSeparator + JAR.toAbsolutePath();
+        final Process moquette = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", classPath, "io.moquette.broker.Server")
+                .directory(home.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("moquette.log").toFile())).start();
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+            try (Socket probe = new Socket("127.0.0.1", port)) {
+                return true;
+            }
+        });
+        return moquette;
+    }
+
+    private static void configure(final Path home, final int port, final String webhook) throws Exception {
+        final Path config = Files.createDirectories(home.resolve("config"));
+        Files.writeString(config.resolve("moquette.conf"), String.join("\n",
+                "host 127.0.0.1", "port " + port, "persistence_enabled false", "telemetry_enabled false",
+                "allow_anonymous true", "intercept.handler io.mqttwebhook.moquette.WebhookInterceptHandler", ""));
+        Files.writeString(config.resolve("webhook.conf"), webhook);
+    }
+
+    @Test
+    void aKilledMoquetteDeliversEveryAcknowledgedPublishAfterItsRestart(@TempDir final Path home) throws Exception {
+        final int port = TestReceiver.freePort();
+        final int endpoint = TestReceiver.freePort();
+        configure(home, port, "webhook {\n  url = \"http://127.0.0.1:" + endpoint + "/\"\n"
+                + "  queue { type = disk, dir = \"" + home.resolve("queue") + "\", sync_interval = 100ms }\n"
+                + "  retry.max_attempts = 1000\n  events = [ { event = on_message_publish } ]\n}\n");
+        final Process first = startMoquette(home, port);
+        try {
+            final Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier("crash")
+                    .serverHost("127.0.0.1").serverPort(port).buildBlocking();
+            client.connect();
+            for (int i = 0; i < 200; i++) {
+                client.publishWith().topic("t").qos(MqttQos.AT_LEAST_ONCE).payload(("m" + i).getBytes(StandardCharsets.UTF_8)).send();
+            }
+            // the durable point: every acknowledged publish older than queue.sync_interval (100 ms) is in the file
+            Thread.sleep(500);
+        } finally {
+            first.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        try (TestReceiver receiver = TestReceiver.start(endpoint)) {
+            final Process second = startMoquette(home, port);
+            try {
+                // the webhook starts with the first client event after a start
+                MqttClient.builder().useMqttVersion3().identifier("wake").serverHost("127.0.0.1").serverPort(port)
+                        .buildBlocking().connect();
+                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodiesOf("crash").stream()
+                        .map(b -> b.substring(b.indexOf("\"payload\""))).distinct().count() == 200);
+            } finally {
+                second.destroy();
+                second.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     @Test
     void standaloneMoquetteWithTheJarInItsClassPath(@TempDir final Path home) throws Exception {
         try (TestReceiver receiver = TestReceiver.start()) {
             final int port = TestReceiver.freePort();
-            final Path config = Files.createDirectories(home.resolve("config"));
-            Files.writeString(config.resolve("moquette.conf"), String.join("\n",
-                    "host 127.0.0.1", "port " + port, "persistence_enabled false", "telemetry_enabled false",
-                    "allow_anonymous true", "intercept.handler io.mqttwebhook.moquette.WebhookInterceptHandler", ""));
-            Files.writeString(config.resolve("webhook.conf"), "webhook {\n  url = \"" + receiver.url("/") + "\"\n"
+            configure(home, port, "webhook {\n  url = \"" + receiver.url("/") + "\"\n"
                     + "  events = [ { event = on_message_publish }, { event = on_client_disconnected } ]\n}\n");
-            final String classPath = LIB.toAbsolutePath() + File.separator + "*" + File.pathSeparator + JAR.toAbsolutePath();
-            final Process moquette = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", classPath, "io.moquette.broker.Server")
-                    .directory(home.toFile()).redirectErrorStream(true)
-                    .redirectOutput(home.resolve("moquette.log").toFile()).start();
+            final Process moquette = startMoquette(home, port);
             try {
-                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-                    try (Socket probe = new Socket("127.0.0.1", port)) {
-                        return true;
-                    }
-                });
                 final Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier("standalone")
                         .serverHost("127.0.0.1").serverPort(port).buildBlocking();
                 client.connect();

@@ -63,6 +63,38 @@ class ReloadTest {
     }
 
     @Test
+    void aSmallerPoolTakesEffectWhileABacklogIsBeingDelivered(@TempDir final Path dir) throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            receiver.replyWith(r -> Reply.slow(200, 30));
+            final Path file = dir.resolve("webhook.conf");
+            Files.writeString(file, conf(receiver, "{ event = on_message_publish }", "  pool_size = 8\n"));
+            try (Webhook webhook = Webhook.start(ConfigLoader.load(file).config().orElseThrow());
+                 ConfigWatcher watcher = ConfigWatcher.start(file, webhook, Duration.ofHours(1))) {
+                for (int i = 0; i < 400; i++) {
+                    webhook.publish(publish("a/x", i));
+                }
+                await().atMost(Duration.ofSeconds(5)).until(() -> receiver.maxConcurrent() == 8);
+                Files.writeString(file, conf(receiver, "{ event = on_message_publish }", "  pool_size = 2\n"));
+                watcher.check();
+                // requests started before the swap end within one reply; after that, at most 2 at a time
+                Thread.sleep(200);
+                receiver.clear();
+                long maxInFlight = 0;
+                final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (webhook.metrics().deliveredCount() < 400 && System.nanoTime() < deadline) {
+                    maxInFlight = Math.max(maxInFlight, webhook.metrics().inFlight());
+                    Thread.sleep(1);
+                }
+                assertThat(webhook.metrics().deliveredCount()).isEqualTo(400);
+                assertThat(receiver.count()).isGreaterThan(50);
+                assertThat(receiver.maxConcurrent()).isEqualTo(2);
+                // attempts under way, waiting for a connection included: the plugin itself keeps to the new size
+                assertThat(maxInFlight).isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
     void anInvalidEditKeepsTheConfigurationInForce(@TempDir final Path dir) throws Exception {
         try (TestReceiver receiver = TestReceiver.start()) {
             final Path file = dir.resolve("webhook.conf");

@@ -21,6 +21,21 @@ public final class CoreDelivery {
     private CoreDelivery() {
     }
 
+    /** CPU microseconds per event of each thread group, so that a profile can say where the time goes. */
+    private static void printThreadCpu(final long events) {
+        final java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        final java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+        for (final java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null) {
+                final long cpu = threads.getThreadCpuTime(info.getThreadId());
+                byName.merge(info.getThreadName().replaceAll("-?\\d+$", ""), Math.max(0, cpu), Long::sum);
+            }
+        }
+        final StringBuilder line = new StringBuilder("CPU us/event by thread:");
+        byName.forEach((name, nanos) -> line.append(String.format(Locale.ROOT, " %s=%.1f", name, nanos / 1000.0 / events)));
+        System.out.println(line);
+    }
+
     public static void main(final String[] args) throws Exception {
         final URI url = URI.create(args[0]);
         final int events = Integer.parseInt(args[1]);
@@ -52,6 +67,7 @@ public final class CoreDelivery {
                 System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %d |%n", round, events / seconds,
                         (os.getProcessCpuTime() - cpu) / 1000.0 / events, webhook.metrics().requestsSent() - requests);
             }
+            printThreadCpu(rounds * (long) events);
         }
     }
 }

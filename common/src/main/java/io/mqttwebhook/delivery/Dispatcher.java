@@ -35,6 +35,8 @@ public final class Dispatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
     private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long LOSS_REPORT_SECONDS = 10;
+    /** How often requests are checked against cancel_timeout: one sweep instead of a timer per request. */
+    private static final long SWEEP_MILLIS = 20;
 
     private final EventQueue queue;
     private final WebhookMetrics metrics;
@@ -78,6 +80,7 @@ public final class Dispatcher implements AutoCloseable {
             lossReporter.run();
             reportHealth();
         }, LOSS_REPORT_SECONDS, LOSS_REPORT_SECONDS, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(this::cancelOverdue, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
         thread.start();
     }
 
@@ -179,22 +182,34 @@ public final class Dispatcher implements AutoCloseable {
         metrics.requestSent();
         inFlight.incrementAndGet();
         final AtomicBoolean reported = new AtomicBoolean();
-        final Future<?> request = current.sender.send(job.id, job.body, outcome -> {
+        job.deadlineNanos = job.attemptStartNanos + current.config.cancelTimeout().toNanos();
+        job.request = current.sender.send(job.id, job.body, outcome -> {
             if (reported.compareAndSet(false, true)) {
+                job.deadlineNanos = Long.MAX_VALUE;
                 inFlight.decrementAndGet();
-                // never do the follow-up work on the HTTP client's I/O thread
-                execute(() -> completed(job, outcome));
+                if (outcome.delivered()) {
+                    // the common case is short and never blocks: settle it here, on the I/O thread
+                    completed(job, outcome);
+                } else {
+                    // retries, logging and backoff run on the plugin's scheduler
+                    execute(() -> completed(job, outcome));
+                }
             }
         });
-        job.request = request;
-        job.timer = schedule(() -> request.cancel(true), current.config.cancelTimeout().toMillis());
+    }
+
+    /** Cancels every attempt that has run longer than its cancel_timeout; the callback then reports it. */
+    private void cancelOverdue() {
+        final long now = System.nanoTime();
+        for (final Job job : active) {
+            final Future<?> request = job.request;
+            if (now - job.deadlineNanos > 0 && request != null) {
+                request.cancel(true);
+            }
+        }
     }
 
     private void completed(final Job job, final HttpSender.Outcome outcome) {
-        final ScheduledFuture<?> timer = job.timer;
-        if (timer != null) {
-            timer.cancel(false);
-        }
         if (outcome.retryable()) {
             lastFailure = outcome.toString();
             if (metrics.attemptFailed()) {
@@ -220,7 +235,7 @@ public final class Dispatcher implements AutoCloseable {
                 metrics.retried();
                 final long delay = current.backoff.delayMillis(job.attempts, outcome.retryAfter);
                 LOG.debug("mqtt-webhook id={} attempt {} failed ({}), next in {}ms", job.id, job.attempts, outcome, delay);
-                job.timer = schedule(() -> attempt(job), delay);
+                schedule(() -> attempt(job), delay);
             } else {
                 LOG.debug("mqtt-webhook id={} dropped after {} attempts, last: {}", job.id, job.attempts, outcome);
                 if (closing) {
@@ -255,7 +270,11 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** The job has ended: its slot goes to the next events of its clients, or back to the pool. */
+    /**
+     * The job has ended: its slot goes to the next events of its clients, or straight to the next events
+     * waiting when there are enough for a full request (no hand-off to the dispatcher thread, which costs
+     * more than the request under load), or back to the pool.
+     */
     private void finish(final Job job) {
         active.remove(job);
         inDelivery.addAndGet(-job.events.size());
@@ -267,7 +286,29 @@ public final class Dispatcher implements AutoCloseable {
                 return;
             }
         }
-        slots.release();
+        final List<WebhookEvent> next = takeFullBatch();
+        if (next.isEmpty()) {
+            slots.release();
+        } else {
+            launch(new Job(next, nextId()));
+        }
+    }
+
+    /**
+     * A full request's worth of waiting events, without waiting; empty when fewer are queued, while the
+     * pool is over its size after a reload, or with per-client ordering (the dispatcher admits those).
+     */
+    private List<WebhookEvent> takeFullBatch() {
+        final int max = route.config.batchMaxEvents();
+        if (closing || ordering != null || slots.availablePermits() < 0 || queue.size() < max) {
+            return List.of();
+        }
+        try {
+            return queue.poll(max, 0, 0);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
     }
 
     private ScheduledFuture<?> schedule(final Runnable task, final long delayMillis) {
@@ -398,8 +439,9 @@ public final class Dispatcher implements AutoCloseable {
         Route bodyRoute;
         int attempts;
         long attemptStartNanos;
+        /** When the attempt under way passes cancel_timeout; MAX_VALUE while none is. */
+        volatile long deadlineNanos = Long.MAX_VALUE;
         volatile Future<?> request;
-        volatile ScheduledFuture<?> timer;
 
         Job(final List<WebhookEvent> events, final String id) {
             this.events = events;

@@ -25,7 +25,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.URI;
-import java.nio.channels.ClosedSelectorException;
 import java.net.URISyntaxException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -189,10 +188,12 @@ final class HttpSender implements AutoCloseable {
 
     /**
      * Errors of the client's I/O reactor. Closing it while its workers still run makes them report a
-     * ClosedSelectorException, which HttpClient would log at ERROR on every stop; that one is expected.
+     * ClosedSelectorException, or a ConcurrentModificationException when the selector's keys are
+     * deregistered under a worker that is handling them; HttpClient would log those at ERROR on a stop.
+     * Once closing, every request has ended or been cancelled, so nothing is lost with them.
      */
     private void reactorError(final Exception e) {
-        if (closing && e instanceof ClosedSelectorException) {
+        if (closing) {
             LOG.debug("mqtt-webhook: HTTP client closed while its I/O reactor was running", e);
         } else {
             LOG.error("mqtt-webhook: HTTP client I/O reactor error", e);

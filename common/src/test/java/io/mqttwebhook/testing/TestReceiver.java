@@ -200,6 +200,7 @@ public final class TestReceiver implements AutoCloseable {
     private void handle(final HttpExchange exchange) throws IOException {
         final int now = current.incrementAndGet();
         maxConcurrent.accumulateAndGet(now, Math::max);
+        boolean open = true;
         try (InputStream in = exchange.getRequestBody()) {
             final Map<String, String> headers = new TreeMap<>();
             exchange.getRequestHeaders().forEach((name, values) ->
@@ -224,12 +225,17 @@ public final class TestReceiver implements AutoCloseable {
             if (reply.retryAfter != null) {
                 exchange.getResponseHeaders().add("Retry-After", reply.retryAfter);
             }
+            // the request ends here for the count: the client may send its next one as soon as it reads this
+            current.decrementAndGet();
+            open = false;
             exchange.sendResponseHeaders(reply.status, -1);
             try (OutputStream ignored = exchange.getResponseBody()) {
                 // no body
             }
         } finally {
-            current.decrementAndGet();
+            if (open) {
+                current.decrementAndGet();
+            }
         }
     }
 

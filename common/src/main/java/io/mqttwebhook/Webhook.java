@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The core as adapters see it: started once with a configuration, fed events from broker callbacks with
@@ -34,6 +35,7 @@ public final class Webhook implements AutoCloseable {
     private final Dispatcher dispatcher;
     private volatile boolean accepting = true;
     private volatile ConfigWatcher watcher;
+    private final List<Runnable> reloadListeners = new CopyOnWriteArrayList<>();
     private boolean closed;
 
     private Webhook(final WebhookConfig config, final WebhookMetrics metrics) {
@@ -124,7 +126,22 @@ public final class Webhook implements AutoCloseable {
         rules = next.ruleSet();
         config = next;
         LOG.info("mqtt-webhook reloaded: {} (from {})", next.summary(), next.source());
+        for (final Runnable listener : reloadListeners) {
+            try {
+                listener.run();
+            } catch (final RuntimeException e) {
+                LOG.error("mqtt-webhook: a reload listener failed", e);
+            }
+        }
         return restartOnly;
+    }
+
+    /**
+     * Runs {@code listener} after every applied reload, on the thread that applied it: an adapter follows
+     * the event types the new rules want (see {@link #wants}).
+     */
+    public void onReload(final Runnable listener) {
+        reloadListeners.add(listener);
     }
 
     /**

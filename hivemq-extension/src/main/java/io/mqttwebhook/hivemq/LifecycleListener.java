@@ -31,9 +31,11 @@ final class LifecycleListener implements ClientLifecycleEventListener {
             ReasonNames.NOT_AUTHORIZED);
 
     private final Webhook webhook;
+    private final ClientHooks hooks;
 
-    LifecycleListener(final Webhook webhook) {
+    LifecycleListener(final Webhook webhook, final ClientHooks hooks) {
         this.webhook = webhook;
+        this.hooks = hooks;
     }
 
     @Override
@@ -80,6 +82,7 @@ final class LifecycleListener implements ClientLifecycleEventListener {
     private void report(final DisconnectEventInput input, final Kind kind) {
         final ConnectionAttributeStore store = input.getConnectionInformation().getConnectionAttributeStore();
         final String clientId = input.getClientInformation().getClientId();
+        hooks.disconnected(clientId, input.getConnectionInformation());
         final String username = ConnectionAttributes.username(store);
         final Optional<String> code = input.getReasonCode().map(c -> ReasonNames.fromConstant(c.name()));
         if (kind == Kind.AUTHENTICATION_FAILED) {

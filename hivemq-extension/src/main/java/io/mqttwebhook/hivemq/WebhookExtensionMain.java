@@ -81,29 +81,16 @@ public final class WebhookExtensionMain implements ExtensionMain {
     private static void register(final Webhook webhook) {
         final ConnectInterceptor connect = new ConnectInterceptor(webhook);
         final ConnackInterceptor connack = new ConnackInterceptor(webhook);
-        final LifecycleListener lifecycle = new LifecycleListener(webhook);
+        final ClientHooks hooks = new ClientHooks(webhook);
+        final LifecycleListener lifecycle = new LifecycleListener(webhook, hooks);
         // connect/connack interceptors also keep username and keepalive for the other events
         Services.interceptorRegistry().setConnectInboundInterceptorProvider(providerInput -> connect);
         Services.interceptorRegistry().setConnackOutboundInterceptorProvider(providerInput -> connack);
         Services.eventRegistry().setClientLifecycleEventListener(providerInput -> lifecycle);
-        // every interceptor is registered, whatever the rules at start: a reload may add rules for any
-        // event, and each interceptor asks the rules first (a topic-tree lookup) before copying anything
-        Services.initializerRegistry().setClientInitializer((initializerInput, context) -> {
-            // runs once per connection, after CONNECT was seen: the username is read here, not per packet
-            final String clientId = initializerInput.getClientInformation().getClientId();
-            final String username =
-                    ConnectionAttributes.username(initializerInput.getConnectionInformation().getConnectionAttributeStore());
-            final ClientInterceptors client = new ClientInterceptors(webhook, clientId, username);
-            context.addPublishInboundInterceptor(client);
-            context.addSubscribeInboundInterceptor(client);
-            context.addSubackOutboundInterceptor(client);
-            context.addUnsubscribeInboundInterceptor(client);
-            context.addUnsubackOutboundInterceptor(client);
-            final DeliveryInterceptors delivery = new DeliveryInterceptors(webhook, clientId, username);
-            context.addPublishOutboundInterceptor(delivery);
-            context.addPubackInboundInterceptor(delivery);
-            context.addPubcompInboundInterceptor(delivery);
-        });
+        // per-client interceptors only for the events the rules want; a reload adds or removes them on every
+        // connected client (HiveMQ's hand-off of each intercepted packet costs even when nothing matches)
+        Services.initializerRegistry().setClientInitializer(hooks::initialize);
+        webhook.onReload(hooks::rulesChanged);
     }
 
     private static void publishMetrics(final MetricRegistry registry, final WebhookMetrics metrics) {

@@ -112,6 +112,50 @@ class HiveMqFaultsIT {
         }
     }
 
+    @Test
+    void aReloadAddsAndRemovesTheInterceptorsOfClientsAlreadyConnected(@TempDir final Path dir) throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            final String connackOnly = "webhook {\n  url = \"" + receiver.url("/") + "\"\n"
+                    + "  reload.interval = 200ms\n  events = [ { event = on_client_connack } ]\n}\n";
+            try (HiveMqBroker broker = new HiveMqBroker(dir, connackOnly)) {
+                final Path conf = dir.resolve("extensions/mqtt-webhook/conf/webhook.conf");
+                // connected while no rule wants publishes or subscribes: it gets no such interceptor
+                final Mqtt5BlockingClient early = client(broker, "early");
+                early.connect();
+                await().until(() -> receiver.bodiesOf("early").size() == 1);
+
+                java.nio.file.Files.writeString(conf, "webhook {\n  url = \"" + receiver.url("/") + "\"\n"
+                        + "  reload.interval = 200ms\n  events = [ { event = on_message_publish, topic = \"r/#\" },"
+                        + " { event = on_client_subscribe } ]\n}\n");
+                // the same connection's publishes are hooked once the reload is applied
+                await().atMost(Duration.ofSeconds(10)).until(() -> {
+                    early.publishWith().topic("r/1").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[]{1}).send();
+                    return receiver.bodiesOf("early").stream().anyMatch(b -> b.contains("\"r/1\""));
+                });
+                early.subscribeWith().topicFilter("s/#").send();
+                await().until(() -> receiver.bodiesOf("early").stream().anyMatch(b -> b.contains("client_subscribe")));
+
+                java.nio.file.Files.writeString(conf, connackOnly);
+                // the reload is applied once a new client's connack arrives again
+                await().atMost(Duration.ofSeconds(10)).until(() -> {
+                    final Mqtt5BlockingClient probe = client(broker, "probe");
+                    probe.connect();
+                    probe.disconnect();
+                    return !receiver.bodiesOf("probe").isEmpty();
+                });
+                early.publishWith().topic("r/2").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[]{2}).send();
+                early.subscribeWith().topicFilter("t/#").send();
+                final Mqtt5BlockingClient last = client(broker, "last");
+                last.connect();
+                await().until(() -> !receiver.bodiesOf("last").isEmpty());
+                Thread.sleep(300);
+                assertThat(receiver.bodiesOf("early")).noneMatch(b -> b.contains("\"r/2\"") || b.contains("t/#"));
+                early.disconnect();
+                last.disconnect();
+            }
+        }
+    }
+
     /** Nanoseconds of each acknowledged QoS 1 publish, sorted. */
     private static long[] roundTrips(final Mqtt5BlockingClient client, final int count) {
         final long[] nanos = new long[count];

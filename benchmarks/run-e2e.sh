@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: builds what it needs, then runs each broker in its own JVM with the plugin loaded as
-# users load it, the endpoint in another JVM and QoS 1 publishers here; prints one table.
-# Usage: benchmarks/run-e2e.sh [--messages=N] [--brokers=hivemq,moquette]
+# users load it, nginx (Debian's nginx-light, installed if missing) as the endpoint and QoS 1 publishers in
+# this script's JVM; prints the tables.
+# Usage: benchmarks/run-e2e.sh [--messages=N] [--warm-up=N] [--brokers=hivemq,moquette]
+#        benchmarks/run-e2e.sh --soak-minutes=N [--rate=msg/s] [--brokers=hivemq|moquette]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+if ! command -v nginx >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null
+fi
 mvn -B -q -Pbench package -DskipTests
 mvn -B -q -Pbench dependency:build-classpath -pl demo -Dmdep.outputFile=target/demo.classpath
 mvn -B -q -Pbench dependency:build-classpath -pl benchmarks -Dmdep.outputFile=target/benchmarks.classpath
@@ -14,4 +19,5 @@ exec java -Xmx1g -cp "benchmarks/target/classes:$(cat benchmarks/target/benchmar
   --extension="$root/hivemq-extension/target/mqtt-webhook-$version/mqtt-webhook" \
   --moquette-lib="$root/moquette-interceptor/target/moquette-lib" \
   --moquette-jar="$root/moquette-interceptor/target/mqtt-webhook-moquette-$version.jar" \
+  --nginx="$(command -v nginx)" \
   "$@"

@@ -43,7 +43,7 @@ public final class CoreDelivery {
         final int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 4;
         final com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        final byte[] payload = new byte[100];
+        final byte[] payload = EndToEnd.PAYLOAD;
         try (Webhook webhook = Webhook.start(WebhookConfig.builder(url).rule(new Rule(EventType.MESSAGE_PUBLISH, null))
                 .batchMaxEvents(batch).queueCapacity(Math.max(events, 100_000)).build())) {
             System.out.println("| round | events/s | CPU us/event | requests |");

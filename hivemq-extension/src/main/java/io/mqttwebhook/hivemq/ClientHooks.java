@@ -73,58 +73,46 @@ final class ClientHooks {
 
         /** Adds what the rules want and is missing, removes what they no longer want. HiveMQ allows both at any time. */
         synchronized void apply(final Webhook webhook) {
-            final boolean wantsPublish = webhook.wants(EventType.MESSAGE_PUBLISH);
-            if (wantsPublish != publish) {
-                publish = wantsPublish;
-                if (wantsPublish) {
-                    context.addPublishInboundInterceptor(client);
-                } else {
-                    context.removePublishInboundInterceptor(client);
-                }
+            publish = follow(publish, webhook.wants(EventType.MESSAGE_PUBLISH),
+                    () -> context.addPublishInboundInterceptor(client),
+                    () -> context.removePublishInboundInterceptor(client));
+            subscribe = follow(subscribe,
+                    webhook.wants(EventType.CLIENT_SUBSCRIBE) || webhook.wants(EventType.SESSION_SUBSCRIBED), () -> {
+                        context.addSubscribeInboundInterceptor(client);
+                        context.addSubackOutboundInterceptor(client);
+                    }, () -> {
+                        context.removeSubscribeInboundInterceptor(client);
+                        context.removeSubackOutboundInterceptor(client);
+                    });
+            unsubscribe = follow(unsubscribe,
+                    webhook.wants(EventType.CLIENT_UNSUBSCRIBE) || webhook.wants(EventType.SESSION_UNSUBSCRIBED), () -> {
+                        context.addUnsubscribeInboundInterceptor(client);
+                        context.addUnsubackOutboundInterceptor(client);
+                    }, () -> {
+                        context.removeUnsubscribeInboundInterceptor(client);
+                        context.removeUnsubackOutboundInterceptor(client);
+                    });
+            delivered = follow(delivered, webhook.wants(EventType.MESSAGE_DELIVERED),
+                    () -> context.addPublishOutboundInterceptor(delivery),
+                    () -> context.removePublishOutboundInterceptor(delivery));
+            acked = follow(acked, webhook.wants(EventType.MESSAGE_ACKED), () -> {
+                context.addPubackInboundInterceptor(delivery);
+                context.addPubcompInboundInterceptor(delivery);
+            }, () -> {
+                context.removePubackInboundInterceptor(delivery);
+                context.removePubcompInboundInterceptor(delivery);
+            });
+        }
+
+        /** Adds or removes one group when wanted and present differ; returns whether it is present now. */
+        private static boolean follow(final boolean present, final boolean wanted, final Runnable add,
+                                      final Runnable remove) {
+            if (wanted && !present) {
+                add.run();
+            } else if (!wanted && present) {
+                remove.run();
             }
-            final boolean wantsSubscribe = webhook.wants(EventType.CLIENT_SUBSCRIBE) || webhook.wants(EventType.SESSION_SUBSCRIBED);
-            if (wantsSubscribe != subscribe) {
-                subscribe = wantsSubscribe;
-                if (wantsSubscribe) {
-                    context.addSubscribeInboundInterceptor(client);
-                    context.addSubackOutboundInterceptor(client);
-                } else {
-                    context.removeSubscribeInboundInterceptor(client);
-                    context.removeSubackOutboundInterceptor(client);
-                }
-            }
-            final boolean wantsUnsubscribe =
-                    webhook.wants(EventType.CLIENT_UNSUBSCRIBE) || webhook.wants(EventType.SESSION_UNSUBSCRIBED);
-            if (wantsUnsubscribe != unsubscribe) {
-                unsubscribe = wantsUnsubscribe;
-                if (wantsUnsubscribe) {
-                    context.addUnsubscribeInboundInterceptor(client);
-                    context.addUnsubackOutboundInterceptor(client);
-                } else {
-                    context.removeUnsubscribeInboundInterceptor(client);
-                    context.removeUnsubackOutboundInterceptor(client);
-                }
-            }
-            final boolean wantsDelivered = webhook.wants(EventType.MESSAGE_DELIVERED);
-            if (wantsDelivered != delivered) {
-                delivered = wantsDelivered;
-                if (wantsDelivered) {
-                    context.addPublishOutboundInterceptor(delivery);
-                } else {
-                    context.removePublishOutboundInterceptor(delivery);
-                }
-            }
-            final boolean wantsAcked = webhook.wants(EventType.MESSAGE_ACKED);
-            if (wantsAcked != acked) {
-                acked = wantsAcked;
-                if (wantsAcked) {
-                    context.addPubackInboundInterceptor(delivery);
-                    context.addPubcompInboundInterceptor(delivery);
-                } else {
-                    context.removePubackInboundInterceptor(delivery);
-                    context.removePubcompInboundInterceptor(delivery);
-                }
-            }
+            return wanted;
         }
     }
 }

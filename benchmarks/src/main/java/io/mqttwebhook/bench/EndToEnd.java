@@ -11,10 +11,6 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -38,7 +34,7 @@ import java.util.regex.Pattern;
  * right before the one with it. Prints the scenario table and the memory table.
  * Run by {@code benchmarks/run-e2e.sh}; options {@code --messages=N --warm-up=N --brokers=hivemq,moquette
  * --plugin-jvm-args="..."}, or {@code --soak-minutes=N [--rate=msg/s] [--brokers=hivemq|moquette]} for the
- * soak (which uses {@link Receiver}, a JVM endpoint that can be stopped and started every minute).
+ * soak, which stops and starts the same nginx every minute.
  */
 public final class EndToEnd {
 
@@ -53,7 +49,6 @@ public final class EndToEnd {
 
     private final Map<String, String> options = new LinkedHashMap<>();
     private final int messages;
-    private final HttpClient http = HttpClient.newHttpClient();
 
     private EndToEnd(final String[] args) {
         for (final String arg : args) {
@@ -115,66 +110,65 @@ public final class EndToEnd {
         final Path webhookConf = home.resolve("webhook.conf");
         Files.writeString(webhookConf, "webhook {\n  url = \"http://127.0.0.1:" + endpointPort + "/hook\"\n"
                 + "  retry.max_attempts = 100\n  events = [ { event = on_message_publish } ]\n}\n");
-        final Process[] receiver = {startReceiver(endpointPort, 0)};
         final Process broker = startBroker(options.getOrDefault("brokers", "hivemq").split(",")[0], true, home, mqttPort,
                 webhookConf);
         awaitPort(mqttPort);
         final Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier("soak")
                 .serverHost("127.0.0.1").serverPort(mqttPort).buildAsync();
         client.connect().join();
-        final byte[] payload = PAYLOAD;
         long published = 0;
-        long receivedBefore = 0;
+        final long[] received = {0, 0}; // events, and where the log was read up to
         final long start = System.nanoTime();
         final long end = start + TimeUnit.MINUTES.toNanos(minutes);
         long nextSample = start;
         System.out.println("| minute:second | endpoint | published | received | broker threads | broker RSS MB |");
         System.out.println("|---|---|---|---|---|---|");
-        while (System.nanoTime() < end) {
-            final long elapsedSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
-            final boolean down = elapsedSeconds % 60 >= 50;
-            if (down && receiver[0] != null) {
-                receivedBefore += Long.parseLong(stats(endpointPort)[1]);
-                receiver[0].destroy();
-                receiver[0].waitFor(10, TimeUnit.SECONDS);
-                receiver[0] = null;
-            } else if (!down && receiver[0] == null) {
-                receiver[0] = startReceiver(endpointPort, 0);
+        try (NginxEndpoint endpoint = new NginxEndpoint(home.resolve("nginx"), endpointPort, false).start(nginx())) {
+            while (System.nanoTime() < end) {
+                final long elapsedSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+                final boolean down = elapsedSeconds % 60 >= 50;
+                if (down && endpoint.running()) {
+                    endpoint.close();
+                } else if (!down && !endpoint.running()) {
+                    endpoint.start(nginx());
+                }
+                final long due = (System.nanoTime() - start) * rate / 1_000_000_000L;
+                while (published < due) {
+                    client.publishWith().topic("soak/" + (published % 100)).qos(MqttQos.AT_LEAST_ONCE).payload(PAYLOAD)
+                            .send();
+                    published++;
+                }
+                if (System.nanoTime() >= nextSample) {
+                    nextSample += TimeUnit.SECONDS.toNanos(10);
+                    readOn(endpoint, received);
+                    System.out.printf(Locale.ROOT, "| %d:%02d | %s | %d | %d | %d | %d |%n", elapsedSeconds / 60,
+                            elapsedSeconds % 60, down ? "down" : "up", published, received[0],
+                            procStatus(broker.pid(), "Threads:"), procStatus(broker.pid(), "VmRSS:") / 1024);
+                }
+                Thread.sleep(5);
             }
-            final long due = (System.nanoTime() - start) * rate / 1_000_000_000L;
-            while (published < due) {
-                client.publishWith().topic("soak/" + (published % 100)).qos(MqttQos.AT_LEAST_ONCE).payload(payload).send();
-                published++;
+            client.disconnect().join();
+            if (!endpoint.running()) {
+                endpoint.start(nginx());
             }
-            if (System.nanoTime() >= nextSample) {
-                nextSample += TimeUnit.SECONDS.toNanos(10);
-                final long received = receivedBefore + (receiver[0] == null ? 0 : Long.parseLong(stats(endpointPort)[1]));
-                System.out.printf(Locale.ROOT, "| %d:%02d | %s | %d | %d | %d | %d |%n", elapsedSeconds / 60,
-                        elapsedSeconds % 60, receiver[0] == null ? "down" : "up", published, received,
-                        procStatus(broker.pid(), "Threads:"), procStatus(broker.pid(), "VmRSS:") / 1024);
+            final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+            while (received[0] < published && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+                readOn(endpoint, received);
             }
-            Thread.sleep(5);
+        } finally {
+            stop(broker);
         }
-        client.disconnect().join();
-        if (receiver[0] == null) {
-            receiver[0] = startReceiver(endpointPort, 0);
-        }
-        final long total = published;
-        final long[] received = {0};
-        final long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        while (System.nanoTime() < deadline) {
-            received[0] = receivedBefore + Long.parseLong(stats(endpointPort)[1]);
-            if (received[0] >= total) {
-                break;
-            }
-            Thread.sleep(200);
-        }
-        broker.destroy();
-        broker.waitFor(60, TimeUnit.SECONDS);
-        receiver[0].destroy();
         final Matcher stopped = STOPPED.matcher(Files.readString(home.resolve("broker.log")));
         System.out.printf(Locale.ROOT, "%npublished %d, received %d (a retry after a timeout may repeat one), plugin: %s%n",
-                total, received[0], stopped.find() ? stopped.group() : "no stop line");
+                published, received[0], stopped.find() ? stopped.group() : "no stop line");
+    }
+
+    /** Adds the events nginx logged since the last call: {@code received} holds the count and the log offset. */
+    private static void readOn(final NginxEndpoint endpoint, final long[] received) throws IOException {
+        final NginxEndpoint.Deliveries more = NginxEndpoint.read(endpoint.log(), received[1]);
+        received[0] += more.events;
+        received[1] = more.endOffset;
     }
 
     private static long procStatus(final long pid, final String field) throws IOException {
@@ -358,11 +352,10 @@ public final class EndToEnd {
             }
         }
         final Result median = median(results);
-        final String[] row = median.row(broker, scenario.name, median(absentResults));
-        if (scenario.hooksPublishes()) {
-            row[9] = results.stream().mapToLong(r -> r.received).sum() + " / " + results.stream().mapToLong(r -> r.published).sum();
-        }
-        return row;
+        // the median round's figures, with every round's events accounted for
+        median.receivedAllRounds = results.stream().mapToLong(r -> r.received).sum();
+        median.publishedAllRounds = results.stream().mapToLong(r -> r.published).sum();
+        return median.row(broker, scenario.name, median(absentResults));
     }
 
     private static Result median(final List<Result> results) {
@@ -427,6 +420,8 @@ public final class EndToEnd {
         double generatorCpuSeconds;
         int published;
         long logEnd;
+        long receivedAllRounds;
+        long publishedAllRounds;
 
         String[] row(final String broker, final String scenario, final Result absent) {
             return new String[]{broker, scenario, String.format(Locale.ROOT, "%.0f", publishRate),
@@ -435,7 +430,7 @@ public final class EndToEnd {
                     String.format(Locale.ROOT, "%.0f", latencyP50Micros), String.format(Locale.ROOT, "%.0f", latencyP99Micros),
                     String.format(Locale.ROOT, "%.0f", absent.latencyP99Micros),
                     received < 0 ? "-" : String.format(Locale.ROOT, "%.0f", deliveredRate),
-                    received < 0 ? "-" : received + " / " + published,
+                    received < 0 ? "-" : receivedAllRounds + " / " + publishedAllRounds,
                     received < 0 ? "-" : Long.toString(deliveryP50), received < 0 ? "-" : Long.toString(deliveryP99),
                     String.format(Locale.ROOT, "%.1f", brokerCpuSeconds), String.format(Locale.ROOT, "%.1f", absent.brokerCpuSeconds),
                     Long.toString(brokerPeakHeapMb), String.format(Locale.ROOT, "%.1f", generatorCpuSeconds)};
@@ -563,20 +558,6 @@ public final class EndToEnd {
             System.err.printf("   %d request(s) received twice (a retry after a lost answer), counted once%n",
                     deliveries.duplicateRequests);
         }
-    }
-
-    private String[] stats(final int port) throws Exception {
-        final HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/stats"))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        return response.body().trim().split(" ");
-    }
-
-    private Process startReceiver(final int port, final long delayMillis) throws IOException, InterruptedException {
-        final Process process = new ProcessBuilder(java(), "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                Receiver.class.getName(), Integer.toString(port), Long.toString(delayMillis), "256")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        awaitPort(port);
-        return process;
     }
 
     private Process startBroker(final String broker, final boolean webhook, final Path home, final int port,

@@ -3,6 +3,8 @@ package io.mqttwebhook.bench;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,10 +85,14 @@ final class NginxEndpoint implements AutoCloseable {
         }
     }
 
+    boolean running() {
+        return process != null && process.isAlive();
+    }
+
     @Override
     public void close() throws InterruptedException {
         if (process != null && process.isAlive()) {
-            process.destroy(); // SIGTERM: nginx stops at once and flushes its log buffer
+            process.destroy(); // SIGTERM: nginx stops at once, flushing its log buffer; a new start appends
             process.waitFor(10, TimeUnit.SECONDS);
         }
         process = null;
@@ -102,10 +108,16 @@ final class NginxEndpoint implements AutoCloseable {
         if (!Files.exists(log)) {
             return result;
         }
-        final byte[] bytes = Files.readAllBytes(log);
-        result.endOffset = bytes.length;
-        final String text = new String(bytes, (int) Math.min(from, bytes.length), (int) Math.max(0, bytes.length - from),
-                StandardCharsets.UTF_8);
+        final String text;
+        try (FileChannel channel = FileChannel.open(log)) {
+            // nginx writes whole lines, so the end of the file is the end of a line
+            result.endOffset = channel.size();
+            final ByteBuffer bytes = ByteBuffer.allocate((int) Math.max(0, result.endOffset - from));
+            while (bytes.hasRemaining() && channel.read(bytes, from + bytes.position()) >= 0) {
+                // until the buffer is full
+            }
+            text = new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8);
+        }
         final Set<String> ids = new HashSet<>();
         long[] latencies = new long[1024];
         int count = 0;

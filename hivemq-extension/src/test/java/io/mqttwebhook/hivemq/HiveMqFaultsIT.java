@@ -5,6 +5,7 @@ import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.extension.sdk.api.services.Services;
+import io.mqttwebhook.testing.RoundTrips;
 import io.mqttwebhook.testing.TestReceiver;
 import io.mqttwebhook.testing.TestReceiver.Reply;
 import org.junit.jupiter.api.Test;
@@ -61,12 +62,7 @@ class HiveMqFaultsIT {
                 // also a guard against blocking: these would never finish if the broker waited for the endpoint
                 final long[] hanging = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> roundTrips(client, 3000));
                 client.disconnect();
-                final long healthyMedian = healthy[healthy.length / 2];
-                final long hangingMedian = hanging[hanging.length / 2];
-                System.out.printf("QoS 1 round trip median: healthy endpoint %d us, hanging endpoint %d us%n",
-                        healthyMedian / 1000, hangingMedian / 1000);
-                // the same order as the healthy case; a publish path that waited would take seconds
-                assertThat(hangingMedian).isLessThan(healthyMedian * 3 + 5_000_000L);
+                RoundTrips.assertNotSlowedByAHangingEndpoint("HiveMQ", healthy, hanging);
 
                 @SuppressWarnings("unchecked")
                 final Gauge<Long> queued = Services.metricRegistry().getGauges().get("io.mqttwebhook.queued");
@@ -112,8 +108,14 @@ class HiveMqFaultsIT {
         }
     }
 
+    /**
+     * A client that connected while no rule wanted its publishes or subscribes carries no interceptor for them
+     * (ClientHooksTest checks which ones): a reload must add them to it, or its publishes are never seen.
+     * The way back is checked as a user sees it, nothing more is sent; that the interceptor is gone too shows
+     * only in the broker's throughput (benchmarks, "loaded, no rule for publishes").
+     */
     @Test
-    void aReloadAddsAndRemovesTheInterceptorsOfClientsAlreadyConnected(@TempDir final Path dir) throws Exception {
+    void aReloadHooksThePublishesOfAClientConnectedBeforeIt(@TempDir final Path dir) throws Exception {
         try (TestReceiver receiver = TestReceiver.start()) {
             final String connackOnly = "webhook {\n  url = \"" + receiver.url("/") + "\"\n"
                     + "  reload.interval = 200ms\n  events = [ { event = on_client_connack } ]\n}\n";

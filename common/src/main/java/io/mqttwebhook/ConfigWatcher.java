@@ -32,10 +32,10 @@ public final class ConfigWatcher implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private byte[] applied;
 
-    private ConfigWatcher(final Path file, final Webhook webhook, final Duration interval) {
+    private ConfigWatcher(final Path file, final byte[] applied, final Webhook webhook, final Duration interval) {
         this.file = file;
         this.webhook = webhook;
-        this.applied = read();
+        this.applied = applied;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             final Thread t = new Thread(r, "mqtt-webhook-config-watch");
             t.setDaemon(true);
@@ -46,10 +46,19 @@ public final class ConfigWatcher implements AutoCloseable {
 
     /** Watches {@code file}, whose current content {@code webhook} already runs with. */
     public static ConfigWatcher start(final Path file, final Webhook webhook, final Duration interval) {
-        return new ConfigWatcher(file, webhook, interval);
+        return new ConfigWatcher(file, read(file), webhook, interval);
+    }
+
+    /** Watches {@code file}; {@code webhook} runs with {@code applied}, its content when it was loaded. */
+    static ConfigWatcher start(final Path file, final byte[] applied, final Webhook webhook, final Duration interval) {
+        return new ConfigWatcher(file, applied, webhook, interval);
     }
 
     private byte[] read() {
+        return read(file);
+    }
+
+    static byte[] read(final Path file) {
         try {
             return Files.readAllBytes(file);
         } catch (final IOException e) {
@@ -57,7 +66,7 @@ public final class ConfigWatcher implements AutoCloseable {
         }
     }
 
-    /** One check; package-visible so that tests need not wait for the timer. */
+    /** One check; package-visible so that tests need not wait for the timer. Never runs twice at once. */
     synchronized void check() {
         final byte[] content = read();
         if (content == null || Arrays.equals(content, applied)) {
@@ -68,25 +77,37 @@ public final class ConfigWatcher implements AutoCloseable {
             final LoadResult result = ConfigLoader.load(file);
             result.warnings().forEach(warning -> LOG.warn("mqtt-webhook: {}", warning));
             if (result.config().isEmpty()) {
+                webhook.metrics().reloadRejected();
                 LOG.warn("mqtt-webhook: {}; not applied while running, the current configuration stays"
                         + " (restart the broker to turn the webhook off)", result.disabledReason());
                 return;
             }
             final List<String> restartOnly = webhook.reconfigure(result.config().get());
+            webhook.metrics().reloadApplied();
             if (!restartOnly.isEmpty()) {
-                LOG.warn("mqtt-webhook: {} changed in {}; these take effect at the next restart",
+                LOG.warn("mqtt-webhook: {} changed in {}; these keep their value until the next restart",
                         String.join(", ", restartOnly), file);
             }
         } catch (final ConfigException e) {
+            webhook.metrics().reloadRejected();
             LOG.error("mqtt-webhook: {} was changed but is not valid; the current configuration stays: {}", file,
                     e.getMessage());
         } catch (final RuntimeException e) {
+            webhook.metrics().reloadRejected();
             LOG.error("mqtt-webhook: cannot apply the changed {}; the current configuration stays", file, e);
         }
     }
 
+    /** Stops the checks and waits for one under way (its reload may be draining a removed endpoint). */
     @Override
     public void close() {
-        timer.shutdownNow();
+        timer.shutdown(); // periodic checks end; one under way finishes
+        try {
+            if (!timer.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("mqtt-webhook: a configuration check of {} is still running after 60 s", file);
+            }
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -1,55 +1,83 @@
 package io.mqttwebhook;
 
+import io.mqttwebhook.config.EndpointConfig;
+import io.mqttwebhook.config.ReloadKeys;
 import io.mqttwebhook.config.WebhookConfig;
-import io.mqttwebhook.config.QueueType;
-import io.mqttwebhook.delivery.DiskEventQueue;
-import io.mqttwebhook.delivery.Dispatcher;
-import io.mqttwebhook.delivery.EventQueue;
-import io.mqttwebhook.delivery.MemoryEventQueue;
+import io.mqttwebhook.delivery.Endpoint;
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.WebhookEvent;
 import io.mqttwebhook.metrics.WebhookMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
-import io.mqttwebhook.rule.RuleSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The core as adapters see it: started once with a configuration, fed events from broker callbacks with
- * {@link #publish}, closed when the broker stops. {@link #publish} only matches the rules and offers the
- * event to the bounded queue; serialization and HTTP run on the webhook's own threads.
+ * The core as adapters see it, and the one state machine of its life: {@link #start} returns at once (a
+ * broker thread may call it) and the slow part (opening disk queues, building HTTP clients) runs on a
+ * plugin thread; events offered meanwhile wait in the queues. {@link #reconfigure} applies a reloaded
+ * configuration, {@link #close} stops: the watcher first, then every endpoint, and everything either of
+ * them ever started. Broker threads use {@link #routing()}: match the rules, offer to the endpoints.
+ * <pre>
+ *   STARTING --start thread done--> RUNNING --close()--> STOPPING --drained--> STOPPED
+ *   (close() during STARTING waits for the start to finish, then stops)
+ * </pre>
  */
 public final class Webhook implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Webhook.class);
 
-    private volatile WebhookConfig config;
-    private volatile RuleSet rules;
+    /** Where the webhook is in its life. */
+    public enum State { STARTING, RUNNING, STOPPING, STOPPED }
+
+    private final Object lifecycle = new Object();
     private final WebhookMetrics metrics;
-    private final EventQueue queue;
-    private final Dispatcher dispatcher;
-    private volatile boolean accepting = true;
-    private volatile ConfigWatcher watcher;
+    private final ScheduledThreadPoolExecutor timer;
+    private final CountDownLatch started = new CountDownLatch(1);
     private final List<Runnable> reloadListeners = new CopyOnWriteArrayList<>();
-    private boolean closed;
+    private final Thread starter;
+    // guarded by lifecycle
+    private State state = State.STARTING;
+    private final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
+    private Path watchedFile;
+    private byte[] watchedContent;
+    private ConfigWatcher watcher;
+    // written under lifecycle, read by broker threads
+    private volatile WebhookConfig config;
+    private volatile Routing routing;
 
     private Webhook(final WebhookConfig config, final WebhookMetrics metrics) {
         this.config = config;
-        this.rules = config.ruleSet();
         this.metrics = metrics;
-        this.queue = config.queueType() == QueueType.DISK
-                ? new DiskEventQueue(config.queueDir(), config.queueMaxBytes(), config.queueOverflow(),
-                        config.queueSyncInterval(), config.encoding(), metrics)
-                : new MemoryEventQueue(config.queueCapacity(), config.queueOverflow(), metrics);
-        this.dispatcher = new Dispatcher(config, queue, metrics);
+        this.timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "mqtt-webhook-timer"));
+        timer.setRemoveOnCancelPolicy(true);
+        for (final EndpointConfig endpoint : config.endpoints()) {
+            endpoints.put(endpoint.name(), new Endpoint(endpoint, metrics.endpoint(endpoint.name()), timer));
+        }
+        this.routing = new Routing(config.router(), new ArrayList<>(endpoints.values()), metrics);
+        this.starter = daemon(this::startEndpoints, "mqtt-webhook-start");
     }
 
-    /** Starts delivery threads and the HTTP client; logs one INFO line saying what was loaded. */
+    private static Thread daemon(final Runnable runnable, final String name) {
+        final Thread thread = new Thread(runnable, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    /**
+     * Starts the webhook: returns at once, with events accepted from now on; the queues open and delivery
+     * starts on a plugin thread ({@link #awaitStarted} waits for it).
+     */
     public static Webhook start(final WebhookConfig config) {
         return start(config, new WebhookMetrics());
     }
@@ -57,41 +85,53 @@ public final class Webhook implements AutoCloseable {
     /** As {@link #start(WebhookConfig)}, counting into {@code metrics} (kept across a restart of the core). */
     public static Webhook start(final WebhookConfig config, final WebhookMetrics metrics) {
         final Webhook webhook = new Webhook(config, metrics);
-        LOG.info("mqtt-webhook started: {} (from {})", config.summary(), config.source());
+        webhook.starter.start();
         return webhook;
     }
 
-    /** Whether any rule wants events of this type: adapters skip building events that nobody wants. */
+    private void startEndpoints() {
+        synchronized (lifecycle) {
+            for (final Endpoint endpoint : endpoints.values()) {
+                try {
+                    endpoint.start();
+                } catch (final RuntimeException e) {
+                    LOG.error("mqtt-webhook: endpoint {} cannot start; its events stay queued until the stop", endpoint.name(), e);
+                }
+            }
+            state = State.RUNNING;
+            startWatcher();
+            lifecycle.notifyAll();
+        }
+        started.countDown();
+        for (final String line : config.summary()) {
+            LOG.info("mqtt-webhook started: {} (from {})", line, config.source());
+        }
+    }
+
+    /** Waits until the slow part of the start is done; true when it is. */
+    public boolean awaitStarted(final Duration timeout) throws InterruptedException {
+        return started.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public State state() {
+        synchronized (lifecycle) {
+            return state;
+        }
+    }
+
+    /** The snapshot broker threads match and offer with; see {@link Routing}. */
+    public Routing routing() {
+        return routing;
+    }
+
+    /** Whether any endpoint has a rule for this event type. */
     public boolean wants(final EventType type) {
-        return rules.wants(type);
+        return routing.wants(type);
     }
 
-    /**
-     * Whether a rule matches an event of {@code type} with {@code topic} (null for events without one).
-     * Adapters ask this before copying a payload, then hand the event to {@link #offerMatched}.
-     */
-    public boolean matches(final EventType type, final String topic) {
-        return rules.matches(type, topic);
-    }
-
-    /**
-     * Called on a broker thread: matches the event against the rules and, when one matches, offers it to the
-     * queue. Constant time, never blocks; a full queue drops by the overflow policy and counts it.
-     */
+    /** Matches {@code event} and offers it to every endpoint that wants it (see {@link Routing#publish}). */
     public void publish(final WebhookEvent event) {
-        if (rules.matches(event.type(), event.topic())) {
-            offerMatched(event);
-        }
-    }
-
-    /** As {@link #publish} for an event whose type and topic the caller has just {@link #matches matched}. */
-    public void offerMatched(final WebhookEvent event) {
-        metrics.matched(event.type());
-        if (!accepting) {
-            metrics.dropped(DropCause.SHUTDOWN, 1);
-            return;
-        }
-        queue.offer(event);
+        routing.publish(event);
     }
 
     public WebhookMetrics metrics() {
@@ -103,29 +143,51 @@ public final class Webhook implements AutoCloseable {
     }
 
     /**
-     * Applies a reloaded configuration (see {@link ConfigWatcher}) without dropping queued events: the rules
-     * at once, and everything delivery uses for attempts that start from now on. Returns the changed keys
-     * that only take effect at a restart (the queue and the ordering mode), for a warning.
+     * Applies a reloaded configuration without dropping queued events: rules and endpoints at once (a new
+     * endpoint starts, a removed one drains within {@code shutdown.drain_timeout} and counts the rest as
+     * dropped.removed, or keeps it in its disk file), and for the endpoints that stay, everything delivery
+     * uses for attempts that start from now on. Returns the keys that only take effect at a restart (see
+     * {@link ReloadKeys}), for a warning; ignored (empty) once the webhook is stopping.
      */
     public List<String> reconfigure(final WebhookConfig next) {
-        final WebhookConfig previous = config;
-        final List<String> restartOnly = new ArrayList<>();
-        if (next.queueCapacity() != previous.queueCapacity()) {
-            restartOnly.add("queue.capacity");
+        final List<Endpoint> removed = new ArrayList<>();
+        final List<String> restartOnly;
+        synchronized (lifecycle) {
+            while (state == State.STARTING) {
+                awaitLifecycle();
+            }
+            if (state != State.RUNNING) {
+                return List.of();
+            }
+            restartOnly = ReloadKeys.restartOnlyChanges(config, next);
+            final Map<String, Endpoint> kept = new LinkedHashMap<>();
+            for (final EndpointConfig endpoint : next.endpoints()) {
+                Endpoint running = endpoints.remove(endpoint.name());
+                if (running == null) {
+                    running = new Endpoint(endpoint, metrics.endpoint(endpoint.name()), timer);
+                    running.start();
+                    LOG.info("mqtt-webhook: endpoint {} added: {}", endpoint.name(), endpoint.summary());
+                } else {
+                    running.reconfigure(endpoint);
+                }
+                kept.put(endpoint.name(), running);
+            }
+            removed.addAll(endpoints.values());
+            endpoints.clear();
+            endpoints.putAll(kept);
+            routing = new Routing(next.router(), new ArrayList<>(endpoints.values()), metrics);
+            config = next;
+            for (final String line : next.summary()) {
+                LOG.info("mqtt-webhook reloaded: {} (from {})", line, next.source());
+            }
         }
-        if (next.queueOverflow() != previous.queueOverflow()) {
-            restartOnly.add("queue.overflow");
+        for (final Endpoint endpoint : removed) {
+            LOG.info("mqtt-webhook: endpoint {} removed; delivering what it holds within {} ms", endpoint.name(),
+                    next.drainTimeout().toMillis());
+            endpoint.stopAccepting(DropCause.REMOVED);
+            endpoint.close(System.nanoTime() + next.drainTimeout().toNanos(), DropCause.REMOVED);
+            metrics.remove(endpoint.name());
         }
-        if (next.queueType() != previous.queueType()) {
-            restartOnly.add("queue.type");
-        }
-        if (next.ordering() != previous.ordering()) {
-            restartOnly.add("ordering");
-        }
-        dispatcher.reconfigure(next);
-        rules = next.ruleSet();
-        config = next;
-        LOG.info("mqtt-webhook reloaded: {} (from {})", next.summary(), next.source());
         for (final Runnable listener : reloadListeners) {
             try {
                 listener.run();
@@ -134,6 +196,15 @@ public final class Webhook implements AutoCloseable {
             }
         }
         return restartOnly;
+    }
+
+    private void awaitLifecycle() {
+        try {
+            lifecycle.wait();
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the webhook to start", e);
+        }
     }
 
     /**
@@ -146,29 +217,73 @@ public final class Webhook implements AutoCloseable {
 
     /**
      * Live reload of {@code file}, the file this webhook's configuration came from, every
-     * {@code reload.interval} (not when that is 0). Stopped by {@link #close()}.
+     * {@code reload.interval} (not when that is 0), from when the start is done until {@link #close()}.
      */
     public void watch(final Path file) {
-        if (!config.reloadInterval().isZero()) {
-            watcher = ConfigWatcher.start(file, this, config.reloadInterval());
+        final byte[] content = ConfigWatcher.read(file);
+        synchronized (lifecycle) {
+            watchedFile = file;
+            watchedContent = content;
+            if (state == State.RUNNING) {
+                startWatcher();
+            }
         }
     }
 
-    /** Stops taking events, drains within {@code shutdown.drain_timeout}, releases threads and connections. */
+    // under lifecycle
+    private void startWatcher() {
+        if (watchedFile != null && watcher == null && !config.reloadInterval().isZero()) {
+            watcher = ConfigWatcher.start(watchedFile, watchedContent, this, config.reloadInterval());
+        }
+    }
+
+    /**
+     * Stops: the watcher (and a check under way) first, then no endpoint takes events any more (later ones
+     * are counted dropped.shutdown), each delivers what it can within {@code shutdown.drain_timeout}, and every
+     * thread, connection and file is released. A second call waits for the first to finish.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
+    public void close() {
+        final ConfigWatcher stopping;
+        synchronized (lifecycle) {
+            if (state == State.STOPPING || state == State.STOPPED) {
+                while (state != State.STOPPED) {
+                    awaitLifecycle();
+                }
+                return;
+            }
+            while (state == State.STARTING) {
+                awaitLifecycle();
+            }
+            state = State.STOPPING;
+            stopping = watcher;
+            watcher = null;
         }
-        closed = true;
-        final ConfigWatcher running = watcher;
-        if (running != null) {
-            running.close();
+        if (stopping != null) {
+            stopping.close(); // waits for a check under way; its reconfigure sees STOPPING and does nothing
         }
-        accepting = false;
-        dispatcher.close();
-        queue.close();
+        final List<Endpoint> all;
+        synchronized (lifecycle) {
+            all = new ArrayList<>(endpoints.values());
+        }
+        for (final Endpoint endpoint : all) {
+            endpoint.stopAccepting(DropCause.SHUTDOWN);
+        }
+        final long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        for (final Endpoint endpoint : all) {
+            endpoint.close(deadline, DropCause.SHUTDOWN);
+        }
+        timer.shutdownNow();
+        try {
+            timer.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         LOG.info("mqtt-webhook stopped: matched={} delivered={} failed={} dropped={}", metrics.matchedTotal(),
                 metrics.deliveredCount(), metrics.failedCount(), metrics.droppedTotal());
+        synchronized (lifecycle) {
+            state = State.STOPPED;
+            lifecycle.notifyAll();
+        }
     }
 }

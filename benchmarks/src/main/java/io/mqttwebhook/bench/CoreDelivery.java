@@ -1,6 +1,7 @@
 package io.mqttwebhook.bench;
 
 import io.mqttwebhook.Webhook;
+import io.mqttwebhook.config.EndpointConfig;
 import io.mqttwebhook.config.WebhookConfig;
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PublishEvent;
@@ -44,8 +45,9 @@ public final class CoreDelivery {
         final com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         final byte[] payload = EndToEnd.PAYLOAD;
-        try (Webhook webhook = Webhook.start(WebhookConfig.builder(url).rule(new Rule(EventType.MESSAGE_PUBLISH, null))
-                .batchMaxEvents(batch).queueCapacity(Math.max(events, 100_000)).build())) {
+        try (Webhook webhook = Webhook.start(WebhookConfig.of(EndpointConfig.builder(url)
+                .rule(new Rule(EventType.MESSAGE_PUBLISH, null))
+                .batchMaxEvents(batch).queueCapacity(Math.max(events, 100_000)).build()))) {
             System.out.println("| round | events/s | CPU us/event | requests |");
             System.out.println("|---|---|---|---|");
             for (int round = 1; round <= rounds; round++) {

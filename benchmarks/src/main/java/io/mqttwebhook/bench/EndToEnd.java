@@ -370,7 +370,7 @@ public final class EndToEnd {
      */
     private List<String[]> measureMemory(final String broker, final Path dir, final int mqttPort, final int endpointPort,
                                          final BrokerProbe probe) throws Exception {
-        final int capacity = io.mqttwebhook.config.WebhookConfig.DEFAULT_QUEUE_CAPACITY;
+        final int capacity = io.mqttwebhook.config.EndpointConfig.DEFAULT_QUEUE_CAPACITY;
         final List<String[]> rows = new ArrayList<>();
         final long empty = probe.heapAfterGc();
         rows.add(new String[]{broker, "0", mb(empty), "-", "0"});

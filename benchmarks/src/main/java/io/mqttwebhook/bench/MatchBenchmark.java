@@ -2,7 +2,7 @@ package io.mqttwebhook.bench;
 
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.rule.Rule;
-import io.mqttwebhook.rule.RuleSet;
+import io.mqttwebhook.rule.Router;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -32,7 +32,7 @@ public class MatchBenchmark {
     @Param({"1", "100", "10000"})
     public int rules;
 
-    private RuleSet ruleSet;
+    private Router router;
     private final String[] topics = {"site/7/temp", "site/x/dev8", "fleet/5/a/b", "other/topic/with/levels"};
     private int next;
 
@@ -52,13 +52,13 @@ public class MatchBenchmark {
                     break;
             }
         }
-        ruleSet = new RuleSet(list);
+        router = new Router(List.of(list));
     }
 
     /** One match per call, cycling through a matching and a non-matching mix of topics. */
     @Benchmark
-    public boolean match() {
+    public int match() {
         final String topic = topics[next++ & 3];
-        return ruleSet.matches(EventType.MESSAGE_PUBLISH, topic);
+        return router.match(EventType.MESSAGE_PUBLISH, topic);
     }
 }

@@ -6,7 +6,7 @@ import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PublishEvent;
 import io.mqttwebhook.metrics.WebhookMetrics;
 import io.mqttwebhook.rule.Rule;
-import io.mqttwebhook.rule.RuleSet;
+import io.mqttwebhook.rule.Router;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -42,7 +42,8 @@ public class PublishPathBenchmark {
     public int payloadBytes;
 
     private ByteBuffer payload;
-    private RuleSet rules;
+    private Router rules;
+    private io.mqttwebhook.metrics.EndpointMetrics metrics;
     private MemoryEventQueue queue;
     private Thread drainer;
     private volatile boolean draining;
@@ -50,8 +51,9 @@ public class PublishPathBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         payload = ByteBuffer.wrap(new byte[payloadBytes]).asReadOnlyBuffer();
-        rules = new RuleSet(List.of(new Rule(EventType.MESSAGE_PUBLISH, "sensors/+/temp")));
-        queue = new MemoryEventQueue(100_000, QueueOverflow.DROP_OLDEST, new WebhookMetrics());
+        rules = new Router(List.of(List.of(new Rule(EventType.MESSAGE_PUBLISH, "sensors/+/temp"))));
+        metrics = new WebhookMetrics().endpoint("bench");
+        queue = new MemoryEventQueue(100_000, QueueOverflow.DROP_OLDEST, metrics);
         draining = true;
         drainer = new Thread(() -> {
             while (draining) {
@@ -75,11 +77,12 @@ public class PublishPathBenchmark {
     @Benchmark
     public boolean buildAndOffer() {
         final String topic = "sensors/42/temp";
-        if (!rules.matches(EventType.MESSAGE_PUBLISH, topic)) {
+        if (rules.match(EventType.MESSAGE_PUBLISH, topic) == 0) {
             return false;
         }
         final byte[] bytes = new byte[payload.remaining()];
         payload.duplicate().get(bytes);
+        metrics.matched(); // as Endpoint.offer counts the copy
         queue.offer(new PublishEvent("client-42", "alice", topic, 1, false, bytes, System.currentTimeMillis()));
         return true;
     }

@@ -61,8 +61,18 @@ public final class ConfigCheck {
         return OK;
     }
 
-    private static void print(final Path file, final WebhookConfig c, final PrintStream out) {
-        out.println(file + ": OK, the webhook would be on");
+    private static void print(final Path file, final WebhookConfig config, final PrintStream out) {
+        out.println(file + ": OK, the webhook would be on, " + config.endpoints().size() + " endpoint(s)");
+        for (final EndpointConfig c : config.endpoints()) {
+            print(c, out);
+        }
+        out.println("shutdown:     drain up to " + config.drainTimeout().toMillis() + "ms");
+        out.println("reload:       " + (config.reloadInterval().isZero() ? "off"
+                : "the file is checked every " + config.reloadInterval().toMillis() + "ms"));
+    }
+
+    private static void print(final EndpointConfig c, final PrintStream out) {
+        out.println("endpoint " + c.name() + " (" + WebhookConfig.keyPrefix(c.name()) + "...)");
         out.println("  url:        " + c.urlForLog());
         if (!c.headers().isEmpty()) {
             // names only: values may carry credentials
@@ -73,26 +83,27 @@ public final class ConfigCheck {
         if (c.tls() != null) {
             out.println("  tls:        " + c.tls());
         }
-        out.println("  events:     " + c.ruleSet().eventTypes().size() + " event(s), " + c.rules().size() + " rule(s)");
+        out.println("  events:     " + c.rules().stream().map(Rule::event).distinct().count() + " event(s), "
+                + c.rules().size() + " rule(s)");
         for (final Rule rule : c.rules()) {
             out.println("              " + rule.event().configName()
                     + (rule.topic() == null ? "" : "  topic " + rule.topic()));
         }
         if (c.queueType() == QueueType.DISK) {
             out.println("  queue:      disk in " + c.queueDir() + ", up to " + c.queueMaxBytes() + " bytes, committed every "
-                    + c.queueSyncInterval().toMillis() + "ms, overflow " + c.queueOverflow().name().toLowerCase(java.util.Locale.ROOT));
+                    + c.queueSyncInterval().toMillis() + "ms, overflow " + lower(c.queueOverflow()));
         } else {
-            out.println("  queue:      memory, capacity " + c.queueCapacity() + " events, overflow "
-                    + c.queueOverflow().name().toLowerCase(java.util.Locale.ROOT));
+            out.println("  queue:      memory, capacity " + c.queueCapacity() + " events, overflow " + lower(c.queueOverflow()));
         }
-        out.println("  retry:      " + c.maxAttempts() + " attempt(s), backoff " + c.initialBackoff().toMillis()
-                + "ms to " + c.maxBackoff().toMillis() + "ms");
-        out.println("  ordering:   " + c.ordering().name().toLowerCase(java.util.Locale.ROOT)
-                + ", batch " + c.batchMaxEvents() + " event(s) per request"
+        out.println("  retry:      " + c.maxAttempts() + " attempt(s) while the endpoint answers, backoff "
+                + c.initialBackoff().toMillis() + "ms to " + c.maxBackoff().toMillis() + "ms; circuit opens after "
+                + c.circuitThreshold() + " attempts without an answer");
+        out.println("  ordering:   " + lower(c.ordering()) + ", batch " + c.batchMaxEvents() + " event(s) per request"
                 + (c.batchMaxEvents() > 1 ? " within " + c.batchMaxDelay().toMillis() + "ms" : ""));
         out.println("  signing:    " + (c.signingSecret() == null ? "off" : "on (Standard Webhooks)"));
-        out.println("  shutdown:   drain up to " + c.drainTimeout().toMillis() + "ms");
-        out.println("  reload:     " + (c.reloadInterval().isZero() ? "off"
-                : "the file is checked every " + c.reloadInterval().toMillis() + "ms"));
+    }
+
+    private static String lower(final Enum<?> value) {
+        return value.name().toLowerCase(java.util.Locale.ROOT);
     }
 }

@@ -30,6 +30,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.HashMap;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,13 +54,16 @@ public final class ConfigLoader {
     private static final Pattern UNQUOTED_URL = Pattern.compile("(?m)^[^#\n]*url\\s*[=:]\\s*https?://");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
-    private static final Set<String> KNOWN_KEYS = Set.of(
-            "enable", "url", "body.encoding", "pool_size", "cancel_timeout", "cancel_time", "events",
+    /** The keys of one endpoint (besides {@code headers.<name>}), in NanoMQ's block and in each named endpoint. */
+    static final Set<String> ENDPOINT_KEYS = Set.of(
+            "url", "body.encoding", "pool_size", "cancel_timeout", "cancel_time", "events",
             "ssl.enable", "ssl.cacertfile", "ssl.certfile", "ssl.keyfile", "ssl.key_password", "ssl.verify",
             "queue.capacity", "queue.overflow", "queue.type", "queue.dir", "queue.max_bytes", "queue.sync_interval",
-            "retry.max_attempts", "retry.initial_backoff", "retry.max_backoff",
-            "ordering", "batch.max_events", "batch.max_delay", "signing.secret", "shutdown.drain_timeout",
-            "authenticator_class", "reload.interval");
+            "retry.max_attempts", "retry.initial_backoff", "retry.max_backoff", "circuit.failure_threshold",
+            "ordering", "batch.max_events", "batch.max_delay", "signing.secret");
+    /** The keys of the webhook as a whole, in the webhook block only. */
+    static final Set<String> WEBHOOK_KEYS = Set.of("enable", "shutdown.drain_timeout", "authenticator_class",
+            "reload.interval");
     private static final Set<String> RULE_KEYS = Set.of("event", "topic", "action");
 
     private ConfigLoader() {
@@ -105,7 +110,7 @@ public final class ConfigLoader {
             throw new ConfigException("webhook at " + where(description, root.getValue("webhook"))
                     + ": must be a block { ... }");
         }
-        return new BlockReader(description, root.getConfig("webhook")).read();
+        return new WebhookReader(description, root.getConfig("webhook")).read();
     }
 
     /**
@@ -148,27 +153,137 @@ public final class ConfigLoader {
         return line > 0 ? description + ":" + line : description;
     }
 
-    /** Reads and validates one {@code webhook} block, collecting errors and warnings. */
-    private static final class BlockReader {
+    /**
+     * Reads and validates the {@code webhook} block: the keys of the whole webhook, the endpoint NanoMQ's block
+     * itself describes ({@value EndpointConfig#DEFAULT_NAME}, when it has a {@code url}) and every
+     * {@code endpoints.<name>} block, collecting every error and warning.
+     */
+    private static final class WebhookReader {
         private final String description;
         private final Config block;
         private final List<String> errors = new ArrayList<>();
         private final List<String> warnings = new ArrayList<>();
 
-        BlockReader(final String description, final Config block) {
+        WebhookReader(final String description, final Config block) {
             this.description = description;
             this.block = block;
         }
 
         LoadResult read() {
-            warnUnknownKeys();
-            final Boolean enabled = bool("enable", true);
+            final BlockReader top = new BlockReader(description, block, "webhook.", errors, warnings);
+            final boolean named = block.hasPath("endpoints");
+            final boolean nanomqEndpoint = block.hasPath("url") || !named;
+            top.warnUnknownKeys(nanomqEndpoint ? ENDPOINT_KEYS : Set.of(), WEBHOOK_KEYS, "endpoints");
+            final Boolean enabled = top.bool("enable", true);
             if (Boolean.FALSE.equals(enabled) && errors.isEmpty()) {
                 return LoadResult.disabled(description + " sets webhook.enable = false: the webhook is off", warnings);
             }
+            final WebhookConfig.Builder b = WebhookConfig.builder().source(description);
+            top.duration("shutdown.drain_timeout", false).ifPresent(b::drainTimeout);
+            top.string("authenticator_class").ifPresent(b::authenticatorClass);
+            top.duration("reload.interval", false).ifPresent(b::reloadInterval);
+            final List<EndpointConfig> endpoints = new ArrayList<>();
+            if (nanomqEndpoint) {
+                top.endpoint(EndpointConfig.DEFAULT_NAME).ifPresent(endpoints::add);
+            } else {
+                for (final String key : ENDPOINT_KEYS) {
+                    if (block.hasPath(key)) {
+                        top.warn(key, "applies to no endpoint: the webhook block has no url, so it is not an endpoint"
+                                + " itself; set it inside webhook.endpoints.<name>");
+                    }
+                }
+            }
+            if (named) {
+                endpoints.addAll(namedEndpoints());
+            }
+            if (endpoints.size() > WebhookConfig.MAX_ENDPOINTS) {
+                top.error("endpoints", endpoints.size() + " endpoints configured, at most " + WebhookConfig.MAX_ENDPOINTS
+                        + " are supported");
+            }
+            checkDistinctQueueDirs(endpoints);
+            if (!errors.isEmpty()) {
+                throw new ConfigException(errors);
+            }
+            endpoints.forEach(b::endpoint);
+            return LoadResult.enabled(b.build(), warnings);
+        }
+
+        private List<EndpointConfig> namedEndpoints() {
+            final ConfigValue value = block.getValue("endpoints");
+            if (value.valueType() != ConfigValueType.OBJECT) {
+                errors.add("webhook.endpoints at " + where(description, value) + ": must be a block of named endpoints,"
+                        + " endpoints { billing { url = ..., events = [...] } }");
+                return List.of();
+            }
+            final List<EndpointConfig> endpoints = new ArrayList<>();
+            // HOCON objects have no order: endpoints are listed by name
+            for (final Map.Entry<String, ConfigValue> entry : new TreeMap<>((ConfigObject) value).entrySet()) {
+                final String name = entry.getKey();
+                final String prefix = "webhook.endpoints." + ConfigUtil.joinPath(name) + ".";
+                if (!EndpointConfig.NAME.matcher(name).matches() || name.equals(EndpointConfig.DEFAULT_NAME)) {
+                    errors.add(prefix.substring(0, prefix.length() - 1) + " at " + where(description, entry.getValue())
+                            + ": an endpoint name is 1 to 64 letters, digits, _ or - (it becomes part of metric names),"
+                            + " and not \"" + EndpointConfig.DEFAULT_NAME + "\" (NanoMQ's block itself)");
+                    continue;
+                }
+                if (entry.getValue().valueType() != ConfigValueType.OBJECT) {
+                    errors.add(prefix.substring(0, prefix.length() - 1) + " at " + where(description, entry.getValue())
+                            + ": must be a block { url = ..., events = [...] }");
+                    continue;
+                }
+                final BlockReader reader = new BlockReader(description, ((ConfigObject) entry.getValue()).toConfig(),
+                        prefix, errors, warnings);
+                reader.warnUnknownKeys(ENDPOINT_KEYS, Set.of(), null);
+                for (final String key : WEBHOOK_KEYS) {
+                    if (reader.block.hasPath(key)) {
+                        reader.warn(key, "applies to the whole webhook, not to one endpoint: set it in the webhook block");
+                    }
+                }
+                reader.endpoint(name).ifPresent(endpoints::add);
+            }
+            return endpoints;
+        }
+
+        /** Two disk queues in one folder would share one file: refused. */
+        private void checkDistinctQueueDirs(final List<EndpointConfig> endpoints) {
+            final Map<Path, String> dirs = new HashMap<>();
+            for (final EndpointConfig endpoint : endpoints) {
+                if (endpoint.queueType() != QueueType.DISK) {
+                    continue;
+                }
+                final Path dir = endpoint.queueDir().toAbsolutePath().normalize();
+                final String other = dirs.putIfAbsent(dir, endpoint.name());
+                if (other != null) {
+                    errors.add(WebhookConfig.keyPrefix(endpoint.name()) + "queue.dir in " + description + ": \"" + dir
+                            + "\" is also the queue.dir of endpoint " + other + "; each disk queue needs its own folder");
+                }
+            }
+        }
+    }
+
+    /** Reads and validates the keys of one endpoint (or of the webhook block itself), collecting problems. */
+    private static final class BlockReader {
+        private final String description;
+        private final Config block;
+        /** How keys of this block are written in messages: {@code webhook.} or {@code webhook.endpoints.<name>.}. */
+        private final String prefix;
+        private final List<String> errors;
+        private final List<String> warnings;
+
+        BlockReader(final String description, final Config block, final String prefix, final List<String> errors,
+                    final List<String> warnings) {
+            this.description = description;
+            this.block = block;
+            this.prefix = prefix;
+            this.errors = errors;
+            this.warnings = warnings;
+        }
+
+        /** The endpoint this block describes, or empty when it has errors (collected). */
+        Optional<EndpointConfig> endpoint(final String name) {
+            final int before = errors.size();
             final URI url = url();
-            final WebhookConfig.Builder b = WebhookConfig.builder(url == null ? URI.create("http://invalid/") : url)
-                    .source(description);
+            final EndpointConfig.Builder b = EndpointConfig.builder(name, url == null ? URI.create("http://invalid/") : url);
             headers(b);
             choice("body.encoding", PayloadEncoding::fromConfigName, "plain, base64, base62").ifPresent(b::encoding);
             positiveInt("pool_size").ifPresent(b::poolSize);
@@ -177,15 +292,18 @@ public final class ConfigLoader {
             tls(url).ifPresent(b::tls);
             rules(b);
             positiveInt("queue.capacity").ifPresent(b::queueCapacity);
-            choice("queue.overflow", name -> enumValue(QueueOverflow.class, name), "drop_oldest, drop_newest")
+            choice("queue.overflow", n -> enumValue(QueueOverflow.class, n), "drop_oldest, drop_newest")
                     .ifPresent(b::queueOverflow);
-            final Optional<QueueType> queueType =
-                    choice("queue.type", name -> enumValue(QueueType.class, name), "memory, disk");
+            final Optional<QueueType> queueType = choice("queue.type", n -> enumValue(QueueType.class, n), "memory, disk");
             queueType.ifPresent(b::queueType);
             final Optional<Path> queueDir = string("queue.dir").map(Paths::get);
             queueDir.ifPresent(b::queueDir);
-            if (queueType.isPresent() && queueType.get() == QueueType.DISK && queueDir.isEmpty()) {
-                error("queue.type", "\"disk\" needs queue.dir, the folder that holds the queue file");
+            if (queueType.isPresent() && queueType.get() == QueueType.DISK) {
+                if (queueDir.isEmpty()) {
+                    error("queue.type", "\"disk\" needs queue.dir, the folder that holds the queue file");
+                } else {
+                    writableFolder(queueDir.get());
+                }
             }
             positiveBytes("queue.max_bytes").ifPresent(b::queueMaxBytes);
             positiveDuration("queue.sync_interval").ifPresent(b::queueSyncInterval);
@@ -194,41 +312,66 @@ public final class ConfigLoader {
             final Optional<Duration> max = positiveDuration("retry.max_backoff");
             initial.ifPresent(b::initialBackoff);
             max.ifPresent(b::maxBackoff);
-            final Duration effectiveInitial = initial.orElse(WebhookConfig.DEFAULT_INITIAL_BACKOFF);
-            final Duration effectiveMax = max.orElse(WebhookConfig.DEFAULT_MAX_BACKOFF);
+            final Duration effectiveInitial = initial.orElse(EndpointConfig.DEFAULT_INITIAL_BACKOFF);
+            final Duration effectiveMax = max.orElse(EndpointConfig.DEFAULT_MAX_BACKOFF);
             if (effectiveMax.compareTo(effectiveInitial) < 0) {
                 error(max.isPresent() ? "retry.max_backoff" : "retry.initial_backoff",
                         "retry.max_backoff (" + effectiveMax.toMillis() + "ms) must not be below retry.initial_backoff ("
                                 + effectiveInitial.toMillis() + "ms)");
             }
-            choice("ordering", name -> enumValue(Ordering.class, name), "none, per_client").ifPresent(b::ordering);
+            positiveInt("circuit.failure_threshold").ifPresent(b::circuitThreshold);
+            choice("ordering", n -> enumValue(Ordering.class, n), "none, per_client").ifPresent(b::ordering);
             positiveInt("batch.max_events").ifPresent(b::batchMaxEvents);
             duration("batch.max_delay", false).ifPresent(b::batchMaxDelay);
             signingSecret().ifPresent(b::signingSecret);
-            duration("shutdown.drain_timeout", false).ifPresent(b::drainTimeout);
-            string("authenticator_class").ifPresent(b::authenticatorClass);
-            duration("reload.interval", false).ifPresent(b::reloadInterval);
-            if (!errors.isEmpty()) {
-                throw new ConfigException(errors);
+            if (errors.size() > before) {
+                return Optional.empty();
             }
-            return LoadResult.enabled(b.build(), warnings);
+            return Optional.of(b.build());
         }
 
-        private void warnUnknownKeys() {
+        /**
+         * The queue folder must be usable by the broker: an existing writable folder, or one that can be
+         * created in an existing writable parent. Nothing is created here (the check command reads only).
+         */
+        private void writableFolder(final Path dir) {
+            final Path absolute = dir.toAbsolutePath();
+            if (Files.exists(absolute)) {
+                if (!Files.isDirectory(absolute) || !Files.isWritable(absolute)) {
+                    error("queue.dir", "\"" + dir + "\" is not a writable folder");
+                }
+                return;
+            }
+            Path parent = absolute.getParent();
+            while (parent != null && !Files.exists(parent)) {
+                parent = parent.getParent();
+            }
+            if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
+                error("queue.dir", "\"" + dir + "\" cannot be created: " + (parent == null ? "no existing parent"
+                        : parent + " is not a writable folder"));
+            }
+        }
+
+        /**
+         * Warns about every key that is neither an endpoint key, a webhook key nor {@code nested} (a block read
+         * elsewhere): a typo must not pass silently.
+         */
+        void warnUnknownKeys(final Set<String> endpointKeys, final Set<String> webhookKeys, final String nested) {
             for (final Map.Entry<String, ConfigValue> entry : block.entrySet()) {
                 final List<String> path = ConfigUtil.splitPath(entry.getKey());
                 final String first = path.get(0);
-                if (first.equals("headers") || KNOWN_KEYS.contains(String.join(".", path))) {
+                final String key = String.join(".", path);
+                if ((first.equals("headers") && endpointKeys.contains("url")) || endpointKeys.contains(key)
+                        || webhookKeys.contains(key) || WEBHOOK_KEYS.contains(key) || first.equals(nested)) {
                     continue;
                 }
-                warnings.add("webhook." + String.join(".", path) + " at " + where(description, entry.getValue())
-                        + ": unknown key, ignored");
+                warnings.add(prefix + key + " at " + where(description, entry.getValue()) + ": unknown key, ignored");
             }
         }
 
         private URI url() {
             if (!block.hasPath("url")) {
-                errors.add("webhook.url in " + description + ": missing; the endpoint to POST to is required,"
+                errors.add(prefix + "url in " + description + ": missing; the endpoint to POST to is required,"
                         + " e.g. url = \"http://127.0.0.1:8080/webhook\"");
                 return null;
             }
@@ -261,7 +404,7 @@ public final class ConfigLoader {
             return uri;
         }
 
-        private void headers(final WebhookConfig.Builder b) {
+        private void headers(final EndpointConfig.Builder b) {
             if (!block.hasPath("headers")) {
                 return;
             }
@@ -273,10 +416,10 @@ public final class ConfigLoader {
             addHeaders(b, "", (ConfigObject) value);
         }
 
-        private void addHeaders(final WebhookConfig.Builder b, final String prefix, final ConfigObject object) {
+        private void addHeaders(final EndpointConfig.Builder b, final String namePrefix, final ConfigObject object) {
             // HOCON objects are unordered: send headers sorted by name, the same on every start
-            for (final Map.Entry<String, ConfigValue> entry : new java.util.TreeMap<>(object).entrySet()) {
-                final String name = prefix + entry.getKey();
+            for (final Map.Entry<String, ConfigValue> entry : new TreeMap<>(object).entrySet()) {
+                final String name = namePrefix + entry.getKey();
                 final ConfigValue value = entry.getValue();
                 final String key = "headers." + name;
                 if (value.valueType() == ConfigValueType.OBJECT) {
@@ -331,7 +474,7 @@ public final class ConfigLoader {
             }
         }
 
-        private void rules(final WebhookConfig.Builder b) {
+        private void rules(final EndpointConfig.Builder b) {
             if (!block.hasPath("events")) {
                 warn(null, "no events are configured: nothing will be posted");
                 return;
@@ -353,7 +496,7 @@ public final class ConfigLoader {
                 final ConfigObject rule = (ConfigObject) element;
                 for (final String ruleKey : rule.keySet()) {
                     if (!RULE_KEYS.contains(ruleKey)) {
-                        warnings.add("webhook." + key + "." + ruleKey + " at " + where(description, rule.get(ruleKey))
+                        warnings.add(prefix + key + "." + ruleKey + " at " + where(description, rule.get(ruleKey))
                                 + ": unknown key, ignored (a rule has event and topic)");
                     }
                 }
@@ -393,7 +536,7 @@ public final class ConfigLoader {
                         continue;
                     }
                     if (!type.get().hasTopic()) {
-                        warnings.add("webhook." + key + ".topic at " + where(description, topicValue) + ": "
+                        warnings.add(prefix + key + ".topic at " + where(description, topicValue) + ": "
                                 + type.get().configName() + " has no topic; the filter is ignored");
                         topic = null;
                     }
@@ -538,14 +681,14 @@ public final class ConfigLoader {
         }
 
         private void errorAt(final String key, final ConfigValue value, final String message) {
-            errors.add("webhook." + key + " at " + where(description, value) + ": " + message);
+            errors.add(prefix + key + " at " + where(description, value) + ": " + message);
         }
 
         private void warn(final String key, final String message) {
             if (key == null) {
-                warnings.add("webhook in " + description + ": " + message);
+                warnings.add(prefix.substring(0, prefix.length() - 1) + " in " + description + ": " + message);
             } else {
-                warnings.add("webhook." + key + " at " + where(description, block.getValue(key)) + ": " + message);
+                warnings.add(prefix + key + " at " + where(description, block.getValue(key)) + ": " + message);
             }
         }
     }

@@ -74,7 +74,21 @@ final class ClientOrdering {
                 waiting.remove(client);
             }
         }
+        if (!next.isEmpty()) {
+            notifyAll();
+        }
         return next;
+    }
+
+    /**
+     * Waits up to {@code nanos} while {@code capacity} or more events are held back (one busy client filled
+     * the hold); true when there is room.
+     */
+    synchronized boolean awaitRoom(final int capacity, final long nanos) throws InterruptedException {
+        if (held >= capacity) {
+            wait(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(nanos)));
+        }
+        return held < capacity;
     }
 
     /** Events held back. */

@@ -1,28 +1,24 @@
 package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.config.QueueOverflow;
-import io.mqttwebhook.event.EventBodies;
-import io.mqttwebhook.event.EventType;
-import io.mqttwebhook.event.PayloadEncoding;
+import io.mqttwebhook.event.EventCodec;
 import io.mqttwebhook.event.WebhookEvent;
-import io.mqttwebhook.metrics.WebhookMetrics;
+import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -31,61 +27,104 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code queue.type = disk}: events wait in an H2 MVStore file in {@code queue.dir} until the endpoint has
- * accepted them, across endpoint outages and broker restarts or crashes (at-least-once). A broker thread
- * only puts the event into a small in-memory hand-off; a writer thread serializes it (its JSON body, in
- * the encoding in force) and stores it, committing every {@code queue.sync_interval}: what was offered
- * before the last commit survives a crash. Events taken for delivery stay in the file until they are
- * settled, so a crash mid-request delivers them again. A file that cannot be opened is moved aside and a
- * new one started, never a crash loop.
+ * accepted them, across endpoint outages and broker restarts or crashes (at-least-once). A broker thread only
+ * puts the event into an in-memory hand-off; a writer thread encodes what happened ({@link EventCodec}: the
+ * body is written when it is sent, in the encoding in force then) and stores it under the next key, committing
+ * every {@code queue.sync_interval}: what was offered before the last commit survives a crash. The key gives
+ * the event its {@code webhook-id}, the same after a restart. Events taken for delivery stay in the file until
+ * they are settled, so a crash mid-request delivers them again, with the same id. A file that cannot be opened
+ * is moved aside and a new one started, never a crash loop.
  */
 public final class DiskEventQueue implements EventQueue {
 
     private static final Logger LOG = LoggerFactory.getLogger(DiskEventQueue.class);
+    static final String FILE = "queue.mv.db";
+    /** The name of the map of events in the file (key: arrival order, value: {@link EventCodec} record). */
+    public static final String EVENTS = "events";
+    /** The name of the map of the file's own facts: the id prefix. */
+    public static final String META = "meta";
+    public static final String ID_PREFIX = "id_prefix";
     private static final int HANDOFF = 10_000;
-    private static final String FILE = "queue.mv.db";
+    private static final int WRITE_BATCH = 256;
+    private static final long ERROR_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+    private final Path dir;
     private final ArrayBlockingQueue<WebhookEvent> handoff = new ArrayBlockingQueue<>(HANDOFF);
     private final QueueOverflow overflow;
     private final long maxBytes;
     private final long syncNanos;
-    private final EventBodies bodies;
-    private final WebhookMetrics metrics;
-    private final MVStore store;
-    private final MVMap<Long, byte[]> events;
+    private final EndpointMetrics metrics;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition stored = lock.newCondition();
-    private final Thread writer;
+    private volatile MVStore store;
+    private MVMap<Long, byte[]> events;
+    private String idPrefix;
+    private Thread writer;
     private volatile boolean closing;
+    /** The file could not be opened: nothing can be kept, every event is counted dropped.disk_error. */
+    private volatile boolean failed;
+    /** Events in the file not yet taken for delivery; read without the lock. */
+    private volatile int waiting;
     // guarded by lock
     private long nextKey;
     private long cursor = -1;
     private long bytes;
-    private int taken;
+    // writer thread only
+    private long commitErrors;
+    private long lastErrorLogNanos;
 
     public DiskEventQueue(final Path dir, final long maxBytes, final QueueOverflow overflow, final Duration sync,
-                          final PayloadEncoding encoding, final WebhookMetrics metrics) {
+                          final EndpointMetrics metrics) {
+        this.dir = dir;
         this.overflow = overflow;
         this.maxBytes = maxBytes;
         this.syncNanos = Math.max(1, sync.toNanos());
-        this.bodies = new EventBodies(encoding);
         this.metrics = metrics;
-        this.store = open(dir);
-        this.events = store.openMap("events");
-        final Long last = events.lastKey();
-        this.nextKey = last == null ? 0 : last + 1;
-        for (final byte[] record : events.values()) {
-            bytes += record.length;
-        }
-        if (!events.isEmpty()) {
-            LOG.info("mqtt-webhook: {} event(s) from before the restart wait in {} and are delivered first",
-                    events.size(), dir.resolve(FILE));
-        }
-        this.writer = new Thread(this::write, "mqtt-webhook-disk-writer");
-        writer.setDaemon(true);
-        writer.start();
     }
 
-    private static MVStore open(final Path dir) {
+    /** Opens (or creates) the file and starts the writer; events offered before wait in the hand-off. */
+    @Override
+    public long open() {
+        final MVStore opened = openStore(dir);
+        final MVMap<Long, byte[]> map = opened.openMap(EVENTS);
+        final MVMap<String, String> meta = opened.openMap(META);
+        String prefix = meta.get(ID_PREFIX);
+        if (prefix == null) {
+            final byte[] random = new byte[9];
+            new SecureRandom().nextBytes(random);
+            prefix = "msg_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random) + "_";
+            meta.put(ID_PREFIX, prefix);
+            opened.commit();
+        }
+        long found = 0;
+        long size = 0;
+        for (final byte[] record : map.values()) {
+            size += record.length;
+            found++;
+        }
+        lock.lock();
+        try {
+            this.events = map;
+            this.idPrefix = prefix;
+            final Long last = map.lastKey();
+            this.nextKey = last == null ? 0 : last + 1;
+            this.bytes = size;
+            this.waiting = (int) found;
+            this.store = opened;
+        } finally {
+            lock.unlock();
+        }
+        if (found > 0) {
+            LOG.info("mqtt-webhook: {} event(s) from before the restart wait in {} and are delivered first", found,
+                    dir.resolve(FILE));
+        }
+        writer = new Thread(this::write, "mqtt-webhook-disk-writer");
+        writer.setDaemon(true);
+        writer.start();
+        return found;
+    }
+
+    private static MVStore openStore(final Path dir) {
         final Path file = dir.resolve(FILE);
         try {
             Files.createDirectories(dir);
@@ -107,10 +146,25 @@ public final class DiskEventQueue implements EventQueue {
         }
     }
 
+    /**
+     * The file cannot be opened at all (not even a new one after moving the old aside): events offered from
+     * now on, and those waiting in the hand-off, are counted dropped.disk_error.
+     */
+    void failed(final RuntimeException cause) {
+        failed = true;
+        final List<WebhookEvent> lost = new ArrayList<>();
+        handoff.drainTo(lost);
+        metrics.dropped(DropCause.DISK_ERROR, lost.size());
+        LOG.error("mqtt-webhook: the disk queue in {} cannot be opened; events of this endpoint are dropped and counted"
+                + " (dropped.disk_error) until the broker restarts with a usable queue.dir: {}", dir, cause.toString());
+    }
+
     @Override
     public void offer(final WebhookEvent event) {
-        if (closing || !handoff.offer(event)) {
-            // the writer cannot keep up with the disk (or the queue is stopping): never block the broker
+        if (failed) {
+            metrics.dropped(DropCause.DISK_ERROR, 1);
+        } else if (!handoff.offer(event)) {
+            // the writer cannot keep up with the disk: never block the broker
             metrics.dropped(DropCause.QUEUE_FULL, 1);
         }
     }
@@ -118,40 +172,47 @@ public final class DiskEventQueue implements EventQueue {
     /** The writer: stores handed-off events, commits every sync interval, applies the byte cap. */
     private void write() {
         long lastCommit = System.nanoTime();
-        final List<WebhookEvent> batch = new ArrayList<>(256);
+        final List<WebhookEvent> batch = new ArrayList<>(WRITE_BATCH);
+        final List<byte[]> records = new ArrayList<>(WRITE_BATCH);
         while (true) {
             try {
                 final WebhookEvent first = handoff.poll(Math.max(1, syncNanos / 2), TimeUnit.NANOSECONDS);
                 if (first != null) {
                     batch.add(first);
-                    handoff.drainTo(batch, 255);
-                    storeAll(batch);
+                    handoff.drainTo(batch, WRITE_BATCH - 1);
+                    for (final WebhookEvent event : batch) {
+                        records.add(EventCodec.encode(event)); // outside the lock the delivery threads take
+                    }
+                    storeAll(records);
                     batch.clear();
+                    records.clear();
                 }
-                if (System.nanoTime() - lastCommit >= syncNanos) {
-                    store.commit();
+                final boolean last = closing && handoff.isEmpty();
+                if (last || System.nanoTime() - lastCommit >= syncNanos) {
+                    commit();
                     lastCommit = System.nanoTime();
                 }
-                if (closing && handoff.isEmpty()) {
-                    store.commit();
+                if (last) {
                     return;
                 }
             } catch (final InterruptedException e) {
-                store.commit();
+                commit();
                 return;
             } catch (final RuntimeException e) {
-                LOG.error("mqtt-webhook: cannot write to the disk queue; events are dropped", e);
-                metrics.dropped(DropCause.QUEUE_FULL, batch.size());
+                // an encoding failure: nothing of this batch was stored
+                dropped(batch.size(), e);
                 batch.clear();
+                records.clear();
             }
         }
     }
 
-    private void storeAll(final List<WebhookEvent> batch) {
+    private void storeAll(final List<byte[]> records) {
+        long failed = 0;
+        RuntimeException failure = null;
         lock.lock();
         try {
-            for (final WebhookEvent event : batch) {
-                final byte[] record = encode(event);
+            for (final byte[] record : records) {
                 while (bytes + record.length > maxBytes && overflow == QueueOverflow.DROP_OLDEST && dropOldest()) {
                     // room made
                 }
@@ -159,12 +220,47 @@ public final class DiskEventQueue implements EventQueue {
                     metrics.dropped(DropCause.QUEUE_FULL, 1);
                     continue;
                 }
-                events.put(nextKey++, record);
-                bytes += record.length;
+                try {
+                    events.put(nextKey, record);
+                    nextKey++;
+                    bytes += record.length;
+                    waiting++;
+                } catch (final RuntimeException e) {
+                    failed++;
+                    failure = e;
+                }
             }
             stored.signalAll();
         } finally {
             lock.unlock();
+        }
+        if (failed > 0) {
+            dropped(failed, failure);
+        }
+    }
+
+    /** Events that could not be stored: counted under their own cause, logged at most every 10 s. */
+    private void dropped(final long count, final RuntimeException cause) {
+        metrics.dropped(DropCause.DISK_ERROR, count);
+        logThrottled("cannot write to the disk queue in " + dir + "; " + count + " event(s) dropped (counted as"
+                + " dropped.disk_error)", cause);
+    }
+
+    private void commit() {
+        try {
+            store.commit();
+        } catch (final RuntimeException e) {
+            commitErrors++;
+            logThrottled("cannot commit the disk queue in " + dir + " (" + commitErrors + " failed commit(s) so far;"
+                    + " what is not committed is lost if the broker crashes)", e);
+        }
+    }
+
+    private void logThrottled(final String message, final RuntimeException cause) {
+        final long now = System.nanoTime();
+        if (lastErrorLogNanos == 0 || now - lastErrorLogNanos >= ERROR_LOG_NANOS) {
+            lastErrorLogNanos = now;
+            LOG.error("mqtt-webhook: {}: {}", message, cause.toString());
         }
     }
 
@@ -175,57 +271,31 @@ public final class DiskEventQueue implements EventQueue {
             return false;
         }
         bytes -= events.remove(oldest).length;
+        waiting--;
         metrics.dropped(DropCause.QUEUE_FULL, 1);
         return true;
-    }
-
-    private byte[] encode(final WebhookEvent event) {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (DataOutputStream data = new DataOutputStream(out)) {
-            data.writeByte(event.type().ordinal());
-            data.writeLong(event.createdMillis());
-            data.writeUTF(event.clientId());
-            data.writeUTF(event.topic() == null ? "" : event.topic());
-            final byte[] body = bodies.single(event);
-            data.writeInt(body.length);
-            data.write(body);
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
-    }
-
-    private static StoredEvent decode(final long key, final byte[] record) {
-        try (DataInputStream data = new DataInputStream(new java.io.ByteArrayInputStream(record))) {
-            final EventType type = EventType.values()[data.readUnsignedByte()];
-            final long created = data.readLong();
-            final String clientId = data.readUTF();
-            final String topic = data.readUTF();
-            final byte[] body = new byte[data.readInt()];
-            data.readFully(body);
-            return new StoredEvent(key, record.length, type, clientId, topic.isEmpty() && !type.hasTopic() ? null : topic,
-                    new String(body, StandardCharsets.UTF_8), created);
-        } catch (final IOException e) {
-            throw new UncheckedIOException("damaged queue record " + key, e);
-        }
     }
 
     @Override
     public List<WebhookEvent> poll(final int max, final long firstWaitNanos, final long lingerNanos)
             throws InterruptedException {
-        final List<WebhookEvent> batch = new ArrayList<>(Math.min(max, 64));
+        final List<Long> keys = new ArrayList<>(Math.min(max, 64));
+        final List<byte[]> records = new ArrayList<>(Math.min(max, 64));
         final long firstDeadline = System.nanoTime() + firstWaitNanos;
         lock.lock();
         try {
+            if (store == null) {
+                return List.of(); // not open yet: delivery has not started
+            }
             while (events.higherKey(cursor) == null) {
                 final long left = firstDeadline - System.nanoTime();
                 if (left <= 0) {
-                    return batch;
+                    return List.of();
                 }
                 stored.awaitNanos(left);
             }
             final long lingerDeadline = System.nanoTime() + lingerNanos;
-            while (batch.size() < max) {
+            while (keys.size() < max) {
                 final Long key = events.higherKey(cursor);
                 if (key == null) {
                     final long left = lingerDeadline - System.nanoTime();
@@ -237,21 +307,41 @@ public final class DiskEventQueue implements EventQueue {
                 }
                 cursor = key;
                 final byte[] record = events.get(key);
-                if (record == null) {
-                    continue;
-                }
-                try {
-                    batch.add(decode(key, record));
-                    taken++;
-                } catch (final RuntimeException damaged) {
-                    LOG.error("mqtt-webhook: queue record {} cannot be read and is removed", key, damaged);
-                    bytes -= events.remove(key).length;
+                if (record != null) {
+                    keys.add(key);
+                    records.add(record);
+                    waiting--;
                 }
             }
-            return batch;
         } finally {
             lock.unlock();
         }
+        // decoded outside the lock
+        final List<WebhookEvent> batch = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            final long key = keys.get(i);
+            try {
+                batch.add(new StoredEvent(key, idPrefix + Long.toString(key, 36), EventCodec.decode(records.get(i))));
+            } catch (final RuntimeException damaged) {
+                LOG.error("mqtt-webhook: queue record {} in {} cannot be read and is removed: {}", key, dir,
+                        damaged.getMessage());
+                removeDamaged(key);
+            }
+        }
+        return batch;
+    }
+
+    private void removeDamaged(final long key) {
+        lock.lock();
+        try {
+            final byte[] removed = events.remove(key);
+            if (removed != null) {
+                bytes -= removed.length;
+            }
+        } finally {
+            lock.unlock();
+        }
+        metrics.dropped(DropCause.DISK_ERROR, 1);
     }
 
     @Override
@@ -263,7 +353,6 @@ public final class DiskEventQueue implements EventQueue {
                     final byte[] removed = events.remove(((StoredEvent) event).key);
                     if (removed != null) {
                         bytes -= removed.length;
-                        taken--;
                     }
                 }
             }
@@ -274,26 +363,23 @@ public final class DiskEventQueue implements EventQueue {
 
     @Override
     public int size() {
-        lock.lock();
-        try {
-            if (store.isClosed()) {
-                return 0;
-            }
-            return events.size() - taken + handoff.size();
-        } finally {
-            lock.unlock();
-        }
+        return waiting + handoff.size();
     }
 
     @Override
     public WebhookEvent peek() {
         lock.lock();
         try {
-            if (store.isClosed()) {
-                return null;
+            if (store == null || store.isClosed()) {
+                return handoff.peek();
             }
             final Long key = events.higherKey(cursor);
-            return key == null ? handoff.peek() : decode(key, events.get(key));
+            if (key == null) {
+                return handoff.peek();
+            }
+            return new StoredEvent(key, null, EventCodec.decode(events.get(key)));
+        } catch (final RuntimeException damaged) {
+            return null;
         } finally {
             lock.unlock();
         }
@@ -310,15 +396,37 @@ public final class DiskEventQueue implements EventQueue {
         return true;
     }
 
-    /** Stores what is still handed off, commits, and closes the file. */
+    /**
+     * Stores what is still handed off, commits, waits for the writer to end and closes the file; returns the
+     * events kept for the next start. A writer stuck on the disk keeps the file open rather than closing it
+     * under its feet.
+     */
     @Override
-    public void close() {
+    public long close() {
         closing = true;
-        try {
-            writer.join(TimeUnit.SECONDS.toMillis(10));
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
+        final Thread running = writer;
+        if (running != null) {
+            try {
+                running.join(TimeUnit.SECONDS.toMillis(30));
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (running.isAlive()) {
+                LOG.error("mqtt-webhook: the disk queue writer for {} did not finish within 30 s; the file is left open",
+                        dir);
+                return events.size();
+            }
         }
-        store.close();
+        final MVStore open = store;
+        if (open == null) {
+            final int lost = handoff.size();
+            if (lost > 0) {
+                metrics.dropped(DropCause.DISK_ERROR, lost);
+            }
+            return 0;
+        }
+        final long kept = events.size();
+        open.close();
+        return kept;
     }
 }

@@ -5,9 +5,9 @@ import io.mqttwebhook.event.WebhookEvent;
 import java.util.List;
 
 /**
- * Where matched events wait for the sender. {@link #offer} is called on broker threads: it never blocks
- * and never waits for a lock that is held across I/O; when the queue is full it applies the configured
- * overflow policy and counts the drop. Implementations: {@link MemoryEventQueue}.
+ * Where matched events wait for delivery. {@link #offer} is called on broker threads: it never blocks and
+ * never waits for a lock that is held across I/O; when the queue is full it applies the configured
+ * overflow policy and counts the drop. Implementations: {@link MemoryEventQueue}, {@link DiskEventQueue}.
  */
 public interface EventQueue {
 
@@ -38,7 +38,16 @@ public interface EventQueue {
         return false;
     }
 
-    /** Releases files and threads; called after the dispatcher has stopped. */
-    default void close() {
+    /**
+     * The slow part of starting (opening a file), on a plugin thread before delivery starts; offers made
+     * before it wait in memory. Returns how many events were found from before a restart.
+     */
+    default long open() {
+        return 0;
+    }
+
+    /** Releases files and threads, after delivery has stopped. Returns the events kept for the next start. */
+    default long close() {
+        return 0;
     }
 }

@@ -1,7 +1,7 @@
 package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.config.TlsSettings;
-import io.mqttwebhook.config.WebhookConfig;
+import io.mqttwebhook.config.EndpointConfig;
 import org.apache.hc.client5.http.async.methods.SimpleHttpRequest;
 import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
 import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
@@ -34,7 +34,7 @@ import java.util.function.Consumer;
 /**
  * One long-lived Apache HttpClient 5 async client with a keep-alive pool of {@code pool_size} connections
  * to the endpoint. Sends one POST per call and reports the outcome to a callback that must not block.
- * Redirects are not followed and the client never retries by itself: {@link Dispatcher} decides.
+ * Redirects are not followed and the client never retries by itself: {@link Delivery} decides.
  */
 final class HttpSender implements AutoCloseable {
 
@@ -49,7 +49,7 @@ final class HttpSender implements AutoCloseable {
     private final Signer signer;
     private volatile boolean closing;
 
-    HttpSender(final WebhookConfig config) {
+    HttpSender(final EndpointConfig config) {
         this.target = withPath(config.url());
         String type = "application/json";
         for (final Map.Entry<String, String> header : config.headers().entrySet()) {
@@ -116,33 +116,6 @@ final class HttpSender implements AutoCloseable {
         }
     }
 
-    /** The outcome of one attempt: an HTTP status, or 0 with the error that prevented one. */
-    static final class Outcome {
-        final int status;
-        final String retryAfter;
-        final String error;
-
-        Outcome(final int status, final String retryAfter, final String error) {
-            this.status = status;
-            this.retryAfter = retryAfter;
-            this.error = error;
-        }
-
-        boolean delivered() {
-            return status >= 200 && status < 300;
-        }
-
-        /** 408, 429, 5xx and every error without a status (connect, I/O, timeout) are worth another try. */
-        boolean retryable() {
-            return status == 0 || status == 408 || status == 429 || status >= 500;
-        }
-
-        @Override
-        public String toString() {
-            return status == 0 ? error : "HTTP " + status;
-        }
-    }
-
     /** Starts one POST; {@code done} runs once on an I/O thread. The future cancels the attempt. */
     Future<SimpleHttpResponse> send(final String id, final byte[] body, final Consumer<Outcome> done) {
         final SimpleRequestBuilder builder = SimpleRequestBuilder.post(target);
@@ -159,17 +132,17 @@ final class HttpSender implements AutoCloseable {
             @Override
             public void completed(final SimpleHttpResponse response) {
                 final Header retryAfter = response.getFirstHeader("Retry-After");
-                done.accept(new Outcome(response.getCode(), retryAfter == null ? null : retryAfter.getValue(), null));
+                done.accept(Outcome.answered(response.getCode(), retryAfter == null ? null : retryAfter.getValue()));
             }
 
             @Override
             public void failed(final Exception e) {
-                done.accept(new Outcome(0, null, describe(e)));
+                done.accept(Outcome.failed(describe(e)));
             }
 
             @Override
             public void cancelled() {
-                done.accept(new Outcome(0, null, "cancelled after cancel_timeout"));
+                done.accept(Outcome.failed("cancelled after cancel_timeout"));
             }
         });
     }

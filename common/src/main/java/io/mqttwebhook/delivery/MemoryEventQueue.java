@@ -2,7 +2,7 @@ package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.config.QueueOverflow;
 import io.mqttwebhook.event.WebhookEvent;
-import io.mqttwebhook.metrics.WebhookMetrics;
+import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
 
 import java.util.ArrayList;
@@ -18,9 +18,9 @@ public final class MemoryEventQueue implements EventQueue {
 
     private final ArrayBlockingQueue<WebhookEvent> events;
     private final QueueOverflow overflow;
-    private final WebhookMetrics metrics;
+    private final EndpointMetrics metrics;
 
-    public MemoryEventQueue(final int capacity, final QueueOverflow overflow, final WebhookMetrics metrics) {
+    public MemoryEventQueue(final int capacity, final QueueOverflow overflow, final EndpointMetrics metrics) {
         this.events = new ArrayBlockingQueue<>(capacity);
         this.overflow = overflow;
         this.metrics = metrics;

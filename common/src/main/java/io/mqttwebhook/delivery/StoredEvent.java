@@ -1,52 +1,56 @@
 package io.mqttwebhook.delivery;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.mqttwebhook.event.EventType;
+import io.mqttwebhook.event.PayloadEncoding;
 import io.mqttwebhook.event.WebhookEvent;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 /**
- * An event read back from the disk queue: its JSON body as written when it was stored (in the encoding in
- * force then), what ordering and rules need (type, client id, topic), and its key in the store.
+ * An event read back from the disk queue: the event itself (decoded, so its body is written in the encoding
+ * in force when it is sent), its key in the file, and the {@code webhook-id} that key gives it, the same on
+ * every start.
  */
 final class StoredEvent extends WebhookEvent {
 
     final long key;
-    final int storedBytes;
-    private final String topic;
-    private final String body;
-    private final long createdMillis;
+    private final String id;
+    private final WebhookEvent event;
 
-    StoredEvent(final long key, final int storedBytes, final EventType type, final String clientId, final String topic,
-                final String body, final long createdMillis) {
-        super(type, clientId, null);
+    StoredEvent(final long key, final String id, final WebhookEvent event) {
+        super(event.type(), event.clientId(), event.username());
         this.key = key;
-        this.storedBytes = storedBytes;
-        this.topic = topic;
-        this.body = body;
-        this.createdMillis = createdMillis;
+        this.id = id;
+        this.event = event;
+    }
+
+    /** The {@code webhook-id} of this event. */
+    String id() {
+        return id;
+    }
+
+    /** The event as it happened. */
+    WebhookEvent event() {
+        return event;
     }
 
     @Override
     public String topic() {
-        return topic;
+        return event.topic();
     }
 
     @Override
     public long createdMillis() {
-        return createdMillis;
+        return event.createdMillis();
     }
 
     @Override
-    public void writeBody(final JsonGenerator json, final io.mqttwebhook.event.PayloadEncoding encoding)
-            throws IOException {
-        json.writeRawValue(body);
+    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
+        event.writeBody(json, encoding);
     }
 
-    /** The stored body, for tests. */
-    byte[] bodyBytes() {
-        return body.getBytes(StandardCharsets.UTF_8);
+    @Override
+    public String toString() {
+        return event.toString();
     }
 }

@@ -28,6 +28,14 @@ public final class ConnackEvent extends WebhookEvent {
         return connAck;
     }
 
+    public int protoVer() {
+        return protoVer;
+    }
+
+    public int keepalive() {
+        return keepalive;
+    }
+
     @Override
     public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
         json.writeStartObject();

@@ -31,6 +31,23 @@ public final class ConnectEvent extends WebhookEvent {
         this.ts = ts;
     }
 
+    public String ipAddress() {
+        return ipAddress;
+    }
+
+    public int keepalive() {
+        return keepalive;
+    }
+
+    public int protoVer() {
+        return protoVer;
+    }
+
+    /** {@code ts} of the CONNECT, or {@code connected_at}. */
+    public long ts() {
+        return ts;
+    }
+
     @Override
     public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
         json.writeStartObject();

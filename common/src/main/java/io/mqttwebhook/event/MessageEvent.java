@@ -40,6 +40,32 @@ public final class MessageEvent extends WebhookEvent {
         return topic;
     }
 
+    public String fromClientId() {
+        return fromClientId;
+    }
+
+    /** The publisher's username, or null. */
+    public String fromUsername() {
+        return fromUsername;
+    }
+
+    public int qos() {
+        return qos;
+    }
+
+    public boolean retain() {
+        return retain;
+    }
+
+    /** The payload bytes, owned by the event: never change them. */
+    public byte[] payload() {
+        return payload;
+    }
+
+    public long ts() {
+        return ts;
+    }
+
     @Override
     public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
         json.writeStartObject();

@@ -36,6 +36,19 @@ public final class PublishEvent extends WebhookEvent {
         return ts;
     }
 
+    public int qos() {
+        return qos;
+    }
+
+    public boolean retain() {
+        return retain;
+    }
+
+    /** The payload bytes, owned by the event: never change them. */
+    public byte[] payload() {
+        return payload;
+    }
+
     @Override
     public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
         json.writeStartObject();

@@ -14,6 +14,10 @@ public final class SessionTerminatedEvent extends WebhookEvent {
         this.reason = reason;
     }
 
+    public String reason() {
+        return reason;
+    }
+
     @Override
     public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
         json.writeStartObject();

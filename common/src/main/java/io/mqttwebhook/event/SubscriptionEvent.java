@@ -30,6 +30,11 @@ public final class SubscriptionEvent extends WebhookEvent {
         return topic;
     }
 
+    /** The requested (client) or granted (session) QoS; 0 for the unsubscribe types. */
+    public int qos() {
+        return qos;
+    }
+
     @Override
     public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
         json.writeStartObject();

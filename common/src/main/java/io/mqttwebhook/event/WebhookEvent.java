@@ -17,7 +17,8 @@ public abstract class WebhookEvent {
     private final EventType type;
     private final String clientId;
     private final String username;
-    private final long createdMillis = System.currentTimeMillis();
+    /** Set at construction; {@link EventCodec} restores it once, before an event read from disk is shared. */
+    private long createdMillis = System.currentTimeMillis();
 
     protected WebhookEvent(final EventType type, final String clientId, final String username) {
         this.type = Objects.requireNonNull(type, "type");
@@ -28,6 +29,10 @@ public abstract class WebhookEvent {
     /** When the adapter built this event (epoch ms): how far behind delivery is, for the oldest queued one. */
     public long createdMillis() {
         return createdMillis;
+    }
+
+    void restoreCreatedMillis(final long millis) {
+        this.createdMillis = millis;
     }
 
     public EventType type() {

@@ -12,24 +12,28 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
 import java.util.Map;
-import java.util.function.LongSupplier;
 
 /**
  * The webhook's metrics as one read-only JMX MBean, {@code io.mqttwebhook:type=Webhook,name=<name>}, with
- * one {@code long} attribute per metric of {@link WebhookMetrics#suppliers()} (dots become underscores:
- * {@code dropped_queue_full}). For brokers without a metric registry of their own (Moquette).
+ * one {@code long} attribute per number of {@link WebhookMetrics#snapshot()} (dots become underscores:
+ * {@code endpoint_default_dropped_queue_full}), read when asked, so endpoints added by a reload appear. For
+ * brokers without a metric registry of their own (Moquette).
  */
 public final class JmxMetrics implements DynamicMBean, AutoCloseable {
 
-    private final Map<String, LongSupplier> metrics;
+    private final WebhookMetrics metrics;
     private final ObjectName name;
     private final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
 
     private JmxMetrics(final WebhookMetrics metrics, final ObjectName name) {
-        final Map<String, LongSupplier> byAttribute = new java.util.LinkedHashMap<>();
-        metrics.suppliers().forEach((metric, supplier) -> byAttribute.put(metric.replace('.', '_'), supplier));
-        this.metrics = byAttribute;
+        this.metrics = metrics;
         this.name = name;
+    }
+
+    private Map<String, Long> values() {
+        final Map<String, Long> byAttribute = new java.util.LinkedHashMap<>();
+        metrics.snapshot().forEach((metric, value) -> byAttribute.put(metric.replace('.', '_'), value));
+        return byAttribute;
     }
 
     /** Registers the MBean; a name already taken gets a numbered suffix. */
@@ -53,11 +57,11 @@ public final class JmxMetrics implements DynamicMBean, AutoCloseable {
 
     @Override
     public Object getAttribute(final String attribute) throws AttributeNotFoundException {
-        final LongSupplier supplier = metrics.get(attribute);
-        if (supplier == null) {
+        final Long value = values().get(attribute);
+        if (value == null) {
             throw new AttributeNotFoundException(attribute);
         }
-        return supplier.getAsLong();
+        return value;
     }
 
     @Override
@@ -68,10 +72,11 @@ public final class JmxMetrics implements DynamicMBean, AutoCloseable {
     @Override
     public AttributeList getAttributes(final String[] attributes) {
         final AttributeList list = new AttributeList();
+        final Map<String, Long> values = values();
         for (final String attribute : attributes) {
-            final LongSupplier supplier = metrics.get(attribute);
-            if (supplier != null) {
-                list.add(new Attribute(attribute, supplier.getAsLong()));
+            final Long value = values.get(attribute);
+            if (value != null) {
+                list.add(new Attribute(attribute, value));
             }
         }
         return list;
@@ -89,7 +94,7 @@ public final class JmxMetrics implements DynamicMBean, AutoCloseable {
 
     @Override
     public MBeanInfo getMBeanInfo() {
-        final MBeanAttributeInfo[] attributes = metrics.keySet().stream()
+        final MBeanAttributeInfo[] attributes = values().keySet().stream()
                 .map(a -> new MBeanAttributeInfo(a, "long", a.replace('_', ' '), true, false, false))
                 .toArray(MBeanAttributeInfo[]::new);
         return new MBeanInfo(JmxMetrics.class.getName(), "mqtt-webhook metrics", attributes, null, null, null);

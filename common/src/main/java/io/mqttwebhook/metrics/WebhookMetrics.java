@@ -1,243 +1,217 @@
 package io.mqttwebhook.metrics;
 
+import com.codahale.metrics.Counting;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Meter;
+import com.codahale.metrics.Metric;
+import com.codahale.metrics.MetricFilter;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Sampling;
+import com.codahale.metrics.Snapshot;
 import io.mqttwebhook.event.EventType;
 
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.LongSupplier;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
 
 /**
- * The webhook's counters, gauges and request latency, kept in the core with no tie to a broker's metric
- * system: adapters read {@link #snapshot()} (or the named suppliers) and publish them. Every event that is
- * matched ends in exactly one of: delivered, failed (by status class), dropped (by cause).
+ * Every metric of the webhook, in one Dropwizard {@link MetricRegistry} that adapters publish as the broker
+ * expects (HiveMQ's registry, JMX, Prometheus): {@code io.mqttwebhook.matched.<event>} counts events that at
+ * least one endpoint wanted, and each endpoint has its own {@link EndpointMetrics}. Kept across a restart of
+ * the core in one JVM so that counts do not jump back. The totals here sum the endpoints: an event matched by
+ * two endpoints is two copies, each delivered, failed or dropped once.
  */
 public final class WebhookMetrics {
 
-    /** Prefix of every metric name, as registered in a broker's registry. */
+    /** Prefix of every metric name. */
     public static final String PREFIX = "io.mqttwebhook.";
 
-    /** Why an event was dropped. */
+    /** Why an event was dropped (given up without the endpoint accepting or refusing it). */
     public enum DropCause {
-        QUEUE_FULL, RETRIES_EXHAUSTED, SHUTDOWN;
+        /** The queue was full: {@code queue.overflow} dropped the oldest or the newest event. */
+        QUEUE_FULL,
+        /** The endpoint answered other requests but not this one within {@code retry.max_attempts}. */
+        RETRIES_EXHAUSTED,
+        /** Still in a memory queue when {@code shutdown.drain_timeout} ran out, or offered after the stop. */
+        SHUTDOWN,
+        /** The endpoint was removed by a reload and these could not be delivered within the drain timeout. */
+        REMOVED,
+        /** The disk queue could not store them (its file could not be written). */
+        DISK_ERROR;
 
         public String metricName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
-    private final Map<EventType, LongAdder> matched = new EnumMap<>(EventType.class);
-    private final LongAdder requests = new LongAdder();
-    private final LongAdder delivered = new LongAdder();
-    private final LongAdder retried = new LongAdder();
-    private final LongAdder failed3xx = new LongAdder();
-    private final LongAdder failed4xx = new LongAdder();
-    private final LongAdder failedOther = new LongAdder();
-    private final Map<DropCause, LongAdder> dropped = new EnumMap<>(DropCause.class);
-    private final LongAdder latencyCount = new LongAdder();
-    private final LongAdder latencyTotalMicros = new LongAdder();
-    private final AtomicLong latencyMaxMicros = new AtomicLong();
-    private volatile LongSupplier queued = () -> 0;
-    private volatile LongSupplier inFlight = () -> 0;
-    private volatile LongSupplier inDelivery = () -> 0;
-    private volatile LongSupplier oldestQueuedAgeMillis = () -> 0;
-    private final AtomicLong consecutiveFailures = new AtomicLong();
-    private final AtomicLong failingSinceMillis = new AtomicLong();
+    private final MetricRegistry registry = new MetricRegistry();
+    private final Map<EventType, Meter> matched = new EnumMap<>(EventType.class);
+    private final Map<String, EndpointMetrics> endpoints = new ConcurrentHashMap<>();
+    private final Meter reloadsApplied = new Meter();
+    private final Meter reloadsRejected = new Meter();
 
     public WebhookMetrics() {
         for (final EventType type : EventType.values()) {
-            matched.put(type, new LongAdder());
+            final Meter meter = new Meter();
+            matched.put(type, meter);
+            registry.register(PREFIX + "matched." + type.configName(), meter);
         }
-        for (final DropCause cause : DropCause.values()) {
-            dropped.put(cause, new LongAdder());
+        registry.register(PREFIX + "reload.applied", reloadsApplied);
+        registry.register(PREFIX + "reload.rejected", reloadsRejected);
+    }
+
+    /** A changed configuration file was applied while running. */
+    public void reloadApplied() {
+        reloadsApplied.mark();
+    }
+
+    /** A changed configuration file was not applied (invalid, or it would turn the webhook off). */
+    public void reloadRejected() {
+        reloadsRejected.mark();
+    }
+
+    public long reloadsApplied() {
+        return reloadsApplied.getCount();
+    }
+
+    public long reloadsRejected() {
+        return reloadsRejected.getCount();
+    }
+
+    /** The registry holding every metric; adapters copy it into the broker's or listen to it. */
+    public MetricRegistry registry() {
+        return registry;
+    }
+
+    /** The metrics of the endpoint {@code name}, registered on first use and kept while it exists. */
+    public EndpointMetrics endpoint(final String name) {
+        return endpoints.computeIfAbsent(name, n -> {
+            final EndpointMetrics metrics = new EndpointMetrics(n);
+            metrics.register(registry);
+            return metrics;
+        });
+    }
+
+    /** Unregisters a removed endpoint's metrics. */
+    public void remove(final String name) {
+        final EndpointMetrics removed = endpoints.remove(name);
+        if (removed != null) {
+            registry.removeMatching(MetricFilter.startsWith(removed.prefix()));
         }
     }
 
-    /**
-     * Connects the gauges to the live queue and sender: events waiting, HTTP requests open, and events
-     * taken from the queue whose outcome is not known yet (in a request, or waiting for a retry).
-     */
-    public void bindGauges(final LongSupplier queuedEvents, final LongSupplier inFlightRequests,
-                           final LongSupplier eventsInDelivery) {
-        this.queued = queuedEvents;
-        this.inFlight = inFlightRequests;
-        this.inDelivery = eventsInDelivery;
+    /** Every endpoint's metrics. */
+    public List<EndpointMetrics> endpoints() {
+        return new ArrayList<>(endpoints.values());
     }
 
+    /** An event that at least one endpoint wants (on a broker thread). */
     public void matched(final EventType type) {
-        matched.get(type).increment();
+        matched.get(type).mark();
     }
 
-    public void requestSent() {
-        requests.increment();
-    }
-
-    public void delivered(final int events, final long latencyMicros) {
-        delivered.add(events);
-        latencyCount.increment();
-        latencyTotalMicros.add(latencyMicros);
-        latencyMaxMicros.accumulateAndGet(latencyMicros, Math::max);
-    }
-
-    public void retried() {
-        retried.increment();
-    }
-
-    /**
-     * Events not retried because the endpoint answered 3xx or 4xx (other than 408 and 429), or, with
-     * status 0, because the request could not even be built (counted as "other").
-     */
-    public void failed(final int status, final int events) {
-        if (status >= 300 && status < 400) {
-            failed3xx.add(events);
-        } else if (status >= 400 && status < 500) {
-            failed4xx.add(events);
-        } else {
-            failedOther.add(events);
-        }
-    }
-
-    public void dropped(final DropCause cause, final int events) {
-        dropped.get(cause).add(events);
-    }
-
+    /** Events of this type that at least one endpoint wanted. */
     public long matchedCount(final EventType type) {
-        return matched.get(type).sum();
+        return matched.get(type).getCount();
     }
 
+    /** Copies matched, summed over the endpoints (an event two endpoints want counts twice). */
     public long matchedTotal() {
-        long total = 0;
-        for (final LongAdder adder : matched.values()) {
-            total += adder.sum();
-        }
-        return total;
+        return sum(EndpointMetrics::matchedCount);
     }
 
     public long requestsSent() {
-        return requests.sum();
+        return sum(EndpointMetrics::requestsSent);
     }
 
     public long deliveredCount() {
-        return delivered.sum();
+        return sum(EndpointMetrics::deliveredCount);
     }
 
     public long retriedCount() {
-        return retried.sum();
+        return sum(EndpointMetrics::retriedCount);
+    }
+
+    public long recoveredCount() {
+        return sum(EndpointMetrics::recoveredCount);
     }
 
     public long failedCount() {
-        return failed3xx.sum() + failed4xx.sum() + failedOther.sum();
+        return sum(EndpointMetrics::failedCount);
     }
 
-    /** Failed events of one class: {@code 3xx}, {@code 4xx} or {@code other}. */
     public long failedCount(final String statusClass) {
-        switch (statusClass) {
-            case "3xx":
-                return failed3xx.sum();
-            case "4xx":
-                return failed4xx.sum();
-            default:
-                return failedOther.sum();
-        }
+        return sum(m -> m.failedCount(statusClass));
     }
 
     public long droppedCount(final DropCause cause) {
-        return dropped.get(cause).sum();
+        return sum(m -> m.droppedCount(cause));
     }
 
     public long droppedTotal() {
+        return sum(EndpointMetrics::droppedTotal);
+    }
+
+    public long queued() {
+        return sum(EndpointMetrics::queued);
+    }
+
+    public long inFlight() {
+        return sum(EndpointMetrics::inFlight);
+    }
+
+    public long inDelivery() {
+        return sum(EndpointMetrics::inDelivery);
+    }
+
+    public long oldestQueuedAgeMillis() {
+        return endpoints.values().stream().mapToLong(EndpointMetrics::oldestQueuedAgeMillis).max().orElse(0);
+    }
+
+    public long consecutiveFailures() {
+        return endpoints.values().stream().mapToLong(EndpointMetrics::consecutiveFailures).max().orElse(0);
+    }
+
+    public long failingSinceMillis() {
+        return endpoints.values().stream().mapToLong(EndpointMetrics::failingSinceMillis).filter(t -> t != 0)
+                .min().orElse(0);
+    }
+
+    private long sum(final ToLongFunction<EndpointMetrics> value) {
         long total = 0;
-        for (final LongAdder adder : dropped.values()) {
-            total += adder.sum();
+        for (final EndpointMetrics metrics : endpoints.values()) {
+            total += value.applyAsLong(metrics);
         }
         return total;
     }
 
-    public long queued() {
-        return queued.getAsLong();
-    }
-
-    public long inFlight() {
-        return inFlight.getAsLong();
-    }
-
-    public long inDelivery() {
-        return inDelivery.getAsLong();
-    }
-
-    /** Binds the age of the oldest queued event: how far behind delivery is. */
-    public void bindOldestQueuedAge(final LongSupplier ageMillis) {
-        this.oldestQueuedAgeMillis = ageMillis;
-    }
-
-    public long oldestQueuedAgeMillis() {
-        return oldestQueuedAgeMillis.getAsLong();
-    }
-
     /**
-     * An attempt failed without a response the endpoint meant (connection error, timeout, 408, 429, 5xx).
-     * Returns true for the first failure after success: the endpoint just went down.
+     * Every metric as numbers, by name without {@link #PREFIX}: a counter's count, a gauge's value, and for a
+     * timer its count and {@code .p50} / {@code .p99} in microseconds. For logs, JMX and tests.
      */
-    public boolean attemptFailed() {
-        failingSinceMillis.compareAndSet(0, System.currentTimeMillis());
-        return consecutiveFailures.incrementAndGet() == 1;
-    }
-
-    /** An attempt got an answer (2xx, or a 3xx/4xx the endpoint meant). Returns the failures it ends. */
-    public long attemptAnswered() {
-        failingSinceMillis.set(0);
-        return consecutiveFailures.getAndSet(0);
-    }
-
-    public long consecutiveFailures() {
-        return consecutiveFailures.get();
-    }
-
-    /** Epoch ms of the first failure of the current run, or 0 when the endpoint is up. */
-    public long failingSinceMillis() {
-        return failingSinceMillis.get();
-    }
-
-    /**
-     * Every metric by its name without {@link #PREFIX}, e.g. {@code matched.on_message_publish},
-     * {@code dropped.queue_full}, {@code latency.mean_micros}. Counters are totals since start.
-     */
-    public Map<String, LongSupplier> suppliers() {
-        final Map<String, LongSupplier> all = new LinkedHashMap<>();
-        for (final Map.Entry<EventType, LongAdder> entry : matched.entrySet()) {
-            all.put("matched." + entry.getKey().configName(), entry.getValue()::sum);
-        }
-        all.put("requests.sent", requests::sum);
-        all.put("delivered", delivered::sum);
-        all.put("retried", retried::sum);
-        all.put("failed.3xx", failed3xx::sum);
-        all.put("failed.4xx", failed4xx::sum);
-        all.put("failed.other", failedOther::sum);
-        for (final Map.Entry<DropCause, LongAdder> entry : dropped.entrySet()) {
-            all.put("dropped." + entry.getKey().metricName(), entry.getValue()::sum);
-        }
-        all.put("queued", this::queued);
-        all.put("in_flight", this::inFlight);
-        all.put("in_delivery", this::inDelivery);
-        all.put("queue.oldest_age_ms", this::oldestQueuedAgeMillis);
-        all.put("endpoint.up", () -> consecutiveFailures.get() == 0 ? 1 : 0);
-        all.put("endpoint.consecutive_failures", consecutiveFailures::get);
-        all.put("endpoint.failing_since_ms", failingSinceMillis::get);
-        all.put("latency.count", latencyCount::sum);
-        all.put("latency.mean_micros", () -> {
-            final long count = latencyCount.sum();
-            return count == 0 ? 0 : latencyTotalMicros.sum() / count;
-        });
-        all.put("latency.max_micros", latencyMaxMicros::get);
-        return all;
-    }
-
-    /** The current value of every metric of {@link #suppliers()}. */
     public Map<String, Long> snapshot() {
         final Map<String, Long> values = new LinkedHashMap<>();
-        suppliers().forEach((name, supplier) -> values.put(name, supplier.getAsLong()));
+        for (final Map.Entry<String, Metric> entry : registry.getMetrics().entrySet()) {
+            final String name = entry.getKey().substring(PREFIX.length());
+            final Metric metric = entry.getValue();
+            if (metric instanceof Gauge) {
+                final Object value = ((Gauge<?>) metric).getValue();
+                values.put(name, value instanceof Number ? ((Number) value).longValue() : 0L);
+            } else if (metric instanceof Sampling && metric instanceof Counting) {
+                final Snapshot snapshot = ((Sampling) metric).getSnapshot();
+                values.put(name + ".count", ((Counting) metric).getCount());
+                values.put(name + ".p50_us", TimeUnit.NANOSECONDS.toMicros((long) snapshot.getMedian()));
+                values.put(name + ".p99_us", TimeUnit.NANOSECONDS.toMicros((long) snapshot.get99thPercentile()));
+            } else if (metric instanceof Counting) {
+                values.put(name, ((Counting) metric).getCount());
+            }
+        }
         return values;
     }
 }

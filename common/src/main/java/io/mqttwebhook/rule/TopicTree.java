@@ -1,23 +1,31 @@
 package io.mqttwebhook.rule;
 
 /**
- * A set of topic filters, matched against a topic with MQTT's rules in time that depends on the topic's
- * depth and the wildcards along its path, not on the number of filters. Built once, then read-only and
- * safe to share between threads.
+ * A set of topic filters, each tagged with bits (the endpoints whose rules hold it), matched against a topic
+ * with MQTT's rules in time that depends on the topic's depth and the wildcards along its path, not on the
+ * number of filters: a match gives the union of the bits of every filter that matches. Built once, then
+ * read-only and safe to share between threads; matching allocates nothing.
  */
 public final class TopicTree {
 
     private final Node root = new Node();
     private int size;
+    private int allBits;
 
-    /** Adds a valid filter (see {@link TopicFilters#problem}); {@code $share/g/} is stripped. */
+    /** Adds a valid filter (see {@link TopicFilters#problem}) for bit 0; {@code $share/g/} is stripped. */
     public void add(final String filter) {
+        add(filter, 1);
+    }
+
+    /** Adds a valid filter tagged with {@code bits}; {@code $share/g/} is stripped. */
+    public void add(final String filter, final int bits) {
         final String plain = TopicFilters.matchedPart(filter);
+        allBits |= bits;
+        size++;
         Node node = root;
         for (final String level : plain.split("/", -1)) {
             if (level.equals("#")) {
-                node.multiLevel = true;
-                size++;
+                node.multiLevel |= bits;
                 return;
             }
             if (level.equals("+")) {
@@ -29,8 +37,7 @@ public final class TopicTree {
                 node = node.children.getOrAdd(level);
             }
         }
-        node.terminal = true;
-        size++;
+        node.terminal |= bits;
     }
 
     /** Number of filters added. */
@@ -40,35 +47,49 @@ public final class TopicTree {
 
     /** Whether any filter matches {@code topic}. */
     public boolean matches(final String topic) {
-        // MQTT 3.1.1 section 4.7.2: a filter starting with a wildcard does not match a topic starting with '$'
-        final boolean system = topic.startsWith("$");
-        return matches(root, topic, 0, system);
+        return match(topic) != 0;
     }
 
-    private static boolean matches(final Node node, final String topic, final int start, final boolean noWildcard) {
-        if (node.multiLevel && !noWildcard) {
-            return true;
+    /** The union of the bits of the filters that match {@code topic}; 0 when none does. */
+    public int match(final String topic) {
+        // MQTT 3.1.1 section 4.7.2: a filter starting with a wildcard does not match a topic starting with '$'
+        final boolean system = topic.startsWith("$");
+        return match(root, topic, 0, system, 0);
+    }
+
+    private int match(final Node node, final String topic, final int start, final boolean noWildcard, final int found) {
+        int bits = found;
+        if (!noWildcard) {
+            bits |= node.multiLevel;
+        }
+        if (bits == allBits) {
+            return bits; // nothing more to learn
         }
         if (start > topic.length()) {
             // past the last level: an exact end, or "a/#" matching "a"
-            return node.terminal;
+            return bits | node.terminal;
         }
         int end = topic.indexOf('/', start);
         if (end < 0) {
             end = topic.length();
         }
         final Node exact = node.children.find(topic, start, end);
-        if (exact != null && matches(exact, topic, end + 1, false)) {
-            return true;
+        if (exact != null) {
+            bits = match(exact, topic, end + 1, false, bits);
         }
-        return node.singleLevel != null && !noWildcard && matches(node.singleLevel, topic, end + 1, false);
+        if (node.singleLevel != null && !noWildcard && bits != allBits) {
+            bits = match(node.singleLevel, topic, end + 1, false, bits);
+        }
+        return bits;
     }
 
     private static final class Node {
         private final Children children = new Children();
         private Node singleLevel;
-        private boolean multiLevel;
-        private boolean terminal;
+        /** Bits of the filters ending here with {@code #}, which also match this level itself. */
+        private int multiLevel;
+        /** Bits of the filters ending exactly here. */
+        private int terminal;
     }
 
     /**

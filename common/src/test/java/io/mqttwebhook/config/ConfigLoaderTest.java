@@ -21,8 +21,15 @@ class ConfigLoaderTest {
     /** The shared fixtures, when this checkout sits next to them (as on the developers' machines and CI). */
     private static final Path FIXTURES = Paths.get("..", "..", "shared", "fixtures", "nanomq-conf");
 
-    private static WebhookConfig load(final String text) {
+    private static WebhookConfig webhook(final String text) {
         return ConfigLoader.parse(text, "webhook.conf").config().orElseThrow();
+    }
+
+    /** The endpoint of NanoMQ's block itself. */
+    private static EndpointConfig load(final String text) {
+        final WebhookConfig webhook = webhook(text);
+        assertThat(webhook.endpoints()).hasSize(1);
+        return webhook.endpoints().get(0);
     }
 
     private static String error(final String text) {
@@ -39,7 +46,8 @@ class ConfigLoaderTest {
         final Path file = FIXTURES.resolve("nanomq_example.conf");
         assumeTrue(Files.exists(file), "fixtures not present at " + FIXTURES.toAbsolutePath());
         final LoadResult result = ConfigLoader.load(file);
-        final WebhookConfig config = result.config().orElseThrow();
+        final EndpointConfig config = result.config().orElseThrow().endpoints().get(0);
+        assertThat(config.name()).isEqualTo("default");
         assertThat(config.url().toString()).isEqualTo("http://127.0.0.1:80");
         assertThat(config.headers()).containsEntry("content-type", "application/json");
         assertThat(config.encoding()).isEqualTo(PayloadEncoding.PLAIN);
@@ -85,7 +93,7 @@ class ConfigLoaderTest {
                 "web.hook.rule.message.publish.2={\"action\": \"on_message_publish\", \"topic\": \"b/+\"}",
                 "#web.hook.rule.client.disconnected.1={\"action\": \"on_client_disconnected\"}",
                 ""));
-        final WebhookConfig config = ConfigLoader.load(file).config().orElseThrow();
+        final EndpointConfig config = ConfigLoader.load(file).config().orElseThrow().endpoints().get(0);
         assertThat(config.url().toString()).isEqualTo("http://127.0.0.1:8080/hook?x=1");
         assertThat(config.headers()).containsEntry("content-type", "application/json").containsEntry("x.api.key", "123");
         assertThat(config.encoding()).isEqualTo(PayloadEncoding.BASE62);
@@ -103,7 +111,7 @@ class ConfigLoaderTest {
 
     @Test
     void everyKeyWithItsDefault() {
-        final WebhookConfig config = load("webhook { url = \"http://127.0.0.1:9/x\" }");
+        final EndpointConfig config = load("webhook { url = \"http://127.0.0.1:9/x\" }");
         assertThat(config.encoding()).isEqualTo(PayloadEncoding.PLAIN);
         assertThat(config.poolSize()).isEqualTo(32);
         assertThat(config.cancelTimeout()).isEqualTo(Duration.ofMillis(5000));
@@ -117,14 +125,15 @@ class ConfigLoaderTest {
         assertThat(config.batchMaxEvents()).isEqualTo(1);
         assertThat(config.batchMaxDelay()).isEqualTo(Duration.ofMillis(10));
         assertThat(config.signingSecret()).isNull();
-        assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.circuitThreshold()).isEqualTo(5);
+        assertThat(webhook("webhook { url = \"http://127.0.0.1:9/x\" }").drainTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.tls()).isNull();
         assertThat(config.rules()).isEmpty();
     }
 
     @Test
     void everyKeySet() {
-        final WebhookConfig config = load(String.join("\n",
+        final WebhookConfig webhook = webhook(String.join("\n",
                 "webhook {",
                 "  url = \"https://user:pw@example.invalid:8443/hook\"",
                 "  headers { authorization = \"Bearer x\", x-num = 42, x-flag = true }",
@@ -133,12 +142,14 @@ class ConfigLoaderTest {
                 "  cancel_time = \"3s\"",
                 "  queue { capacity = 10, overflow = drop_newest, type = memory }",
                 "  retry { max_attempts = 3, initial_backoff = 50ms, max_backoff = 1s }",
+                "  circuit.failure_threshold = 2",
                 "  ordering = per_client",
                 "  batch { max_events = 100, max_delay = 20ms }",
                 "  signing.secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"",
                 "  shutdown.drain_timeout = 2s",
                 "  events = [ { event = \"ON_MESSAGE_PUBLISH\", topic = \"$share/g/a/#\" }, { event = on_client_connack } ]",
                 "}"));
+        final EndpointConfig config = webhook.endpoints().get(0);
         assertThat(config.urlForLog()).isEqualTo("https://***@example.invalid:8443/hook");
         assertThat(config.headers()).containsExactly(
                 java.util.Map.entry("authorization", "Bearer x"), java.util.Map.entry("x-flag", "true"),
@@ -155,7 +166,8 @@ class ConfigLoaderTest {
         assertThat(config.batchMaxEvents()).isEqualTo(100);
         assertThat(config.batchMaxDelay()).isEqualTo(Duration.ofMillis(20));
         assertThat(config.signingSecret()).hasSize(24);
-        assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.circuitThreshold()).isEqualTo(2);
+        assertThat(webhook.drainTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(config.rules()).containsExactly(new Rule(EventType.MESSAGE_PUBLISH, "$share/g/a/#"),
                 new Rule(EventType.CLIENT_CONNACK, null));
         assertThat(config.summary()).doesNotContain("pw").doesNotContain("Bearer").doesNotContain("whsec");
@@ -163,10 +175,10 @@ class ConfigLoaderTest {
 
     @Test
     void seedSyntaxOutsideTheBlockIsTheSamePath() {
-        final WebhookConfig config = load("webhook.url = \"http://h/\"\nwebhook.events = [\n"
+        final WebhookConfig config = webhook("webhook.url = \"http://h/\"\nwebhook.events = [\n"
                 + " { event = \"on_message_publish\"\n topic = \"a/b/c\" }\n { event = \"on_message_publish\"\n topic = \"foo/#\" }\n]\n");
-        assertThat(config.rules()).hasSize(2);
-        assertThat(config.ruleSet().matches(EventType.MESSAGE_PUBLISH, "foo")).isTrue();
+        assertThat(config.endpoints().get(0).rules()).hasSize(2);
+        assertThat(config.router().match(EventType.MESSAGE_PUBLISH, "foo")).isEqualTo(1);
     }
 
     @Test

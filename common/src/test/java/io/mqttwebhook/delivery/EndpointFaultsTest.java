@@ -1,6 +1,7 @@
 package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.Webhook;
+import io.mqttwebhook.config.EndpointConfig;
 import io.mqttwebhook.config.WebhookConfig;
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PublishEvent;
@@ -32,11 +33,15 @@ class EndpointFaultsTest {
 
     private static final Pattern PAYLOAD = Pattern.compile("\"payload\":\"(\\d+)\"");
 
-    private static WebhookConfig.Builder config(final int port) {
-        return WebhookConfig.builder(URI.create("http://127.0.0.1:" + port + "/"))
+    private static EndpointConfig.Builder config(final int port) {
+        return EndpointConfig.builder(URI.create("http://127.0.0.1:" + port + "/"))
                 .rule(new Rule(EventType.MESSAGE_PUBLISH, null))
                 .initialBackoff(Duration.ofMillis(10)).maxBackoff(Duration.ofMillis(100))
-                .maxAttempts(1000).poolSize(8).drainTimeout(Duration.ofSeconds(2));
+                .maxAttempts(1000).poolSize(8);
+    }
+
+    private static Webhook start(final EndpointConfig.Builder endpoint) {
+        return Webhook.start(WebhookConfig.builder().endpoint(endpoint.build()).drainTimeout(Duration.ofSeconds(2)).build());
     }
 
     private static PublishEvent event(final int n) {
@@ -53,36 +58,32 @@ class EndpointFaultsTest {
     void aFlappingEndpointLosesNothing() throws Exception {
         final int port = TestReceiver.freePort();
         final Set<String> received = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        try (Webhook webhook = Webhook.start(config(port).build())) {
-            final Thread publisher = new Thread(() -> {
-                for (int i = 0; i < 300; i++) {
-                    webhook.publish(event(i));
-                    try {
-                        Thread.sleep(5);
-                    } catch (final InterruptedException e) {
-                        return;
-                    }
+        try (Webhook webhook = start(config(port))) {
+            final WebhookMetrics m = webhook.metrics();
+            // ten flaps: 30 events published while the endpoint is down, a few attempts fail, then it comes up
+            // for as long as it takes to deliver them, and goes down again
+            for (int flap = 0; flap < 10; flap++) {
+                final long failedBefore = m.requestsSent() - m.deliveredCount();
+                for (int i = 0; i < 30; i++) {
+                    webhook.publish(event(flap * 30 + i));
                 }
-            });
-            publisher.start();
-            // down 300 ms, up 300 ms, while the publisher runs and until everything is in
-            while (publisher.isAlive() || webhook.metrics().deliveredCount() < 300) {
-                Thread.sleep(300);
+                await().atMost(Duration.ofSeconds(10)).until(() -> m.requestsSent() - m.deliveredCount() >= failedBefore + 3);
+                final int expected = (flap + 1) * 30;
                 try (TestReceiver up = TestReceiver.start(port)) {
                     up.replyWith(r -> {
-                        final Matcher m = PAYLOAD.matcher(r.body());
-                        if (m.find()) {
-                            received.add(m.group(1));
+                        final Matcher matcher = PAYLOAD.matcher(r.body());
+                        if (matcher.find()) {
+                            received.add(matcher.group(1));
                         }
                         return Reply.status(200);
                     });
-                    Thread.sleep(300);
+                    await().atMost(Duration.ofSeconds(20)).until(() -> m.deliveredCount() == expected);
                 }
             }
             assertThat(received).hasSize(300);
-            assertAccounted(webhook.metrics(), 300);
-            assertThat(webhook.metrics().droppedTotal()).isZero();
-            assertThat(webhook.metrics().retriedCount()).isPositive();
+            assertAccounted(m, 300);
+            assertThat(m.droppedTotal()).isZero();
+            assertThat(m.retriedCount()).isPositive();
         }
     }
 
@@ -105,7 +106,7 @@ class EndpointFaultsTest {
                         return Reply.status(200);
                 }
             });
-            try (Webhook webhook = Webhook.start(config(receiver.port()).build())) {
+            try (Webhook webhook = start(config(receiver.port()))) {
                 for (int i = 0; i < 500; i++) {
                     webhook.publish(event(i));
                 }
@@ -119,21 +120,47 @@ class EndpointFaultsTest {
     }
 
     @Test
-    void answersSlowerThanCancelTimeoutAreRetriedThenCountedAsExhausted() throws Exception {
+    void anEventTheEndpointNeverAnswersInTimeIsGivenUpWhileItAnswersOthers() throws Exception {
         try (TestReceiver receiver = TestReceiver.start()) {
             receiver.replyWith(r -> r.body().contains("\"payload\":\"0\"") ? Reply.slow(200, 1000) : Reply.status(200));
-            try (Webhook webhook = Webhook.start(config(receiver.port()).maxAttempts(3)
-                    .cancelTimeout(Duration.ofMillis(150)).build())) {
-                for (int i = 0; i < 20; i++) {
+            try (Webhook webhook = start(config(receiver.port()).maxAttempts(3).cancelTimeout(Duration.ofMillis(150)))) {
+                final WebhookMetrics m = webhook.metrics();
+                webhook.publish(event(0));
+                // others keep being answered while the poison event times out: its attempts count
+                int n = 1;
+                while (m.droppedCount(DropCause.RETRIES_EXHAUSTED) == 0 && n < 100_000) {
+                    webhook.publish(event(n++));
+                    final int sent = n - 1;
+                    await().atMost(Duration.ofSeconds(10)).until(() -> m.deliveredCount() >= sent);
+                }
+                final int published = n;
+                assertThat(m.droppedCount(DropCause.RETRIES_EXHAUSTED)).isEqualTo(1);
+                assertAccounted(m, published);
+                assertThat(m.deliveredCount()).isEqualTo(published - 1);
+                assertThat(receiver.requests()).filteredOn(r -> r.body().contains("\"payload\":\"0\"")).hasSize(3);
+            }
+        }
+    }
+
+    @Test
+    void anEndpointSlowerThanCancelTimeoutIsDownNotAReasonToGiveUp() throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            final java.util.concurrent.atomic.AtomicBoolean slow = new java.util.concurrent.atomic.AtomicBoolean(true);
+            receiver.replyWith(r -> slow.get() ? Reply.slow(200, 500) : Reply.status(200));
+            try (Webhook webhook = start(config(receiver.port()).maxAttempts(2).cancelTimeout(Duration.ofMillis(100)))) {
+                final WebhookMetrics m = webhook.metrics();
+                for (int i = 0; i < 50; i++) {
                     webhook.publish(event(i));
                 }
-                await().atMost(Duration.ofSeconds(10))
-                        .until(() -> webhook.metrics().droppedCount(DropCause.RETRIES_EXHAUSTED) == 1);
-                assertAccounted(webhook.metrics(), 20);
-                assertThat(webhook.metrics().deliveredCount()).isEqualTo(19);
-                // the slow event was attempted exactly max_attempts times
-                await().untilAsserted(() -> assertThat(receiver.requests())
-                        .filteredOn(r -> r.body().contains("\"payload\":\"0\"")).hasSize(3));
+                // every attempt times out: the circuit opens, probes keep failing, and no event is given up
+                await().atMost(Duration.ofSeconds(20)).until(() -> m.endpoints().get(0).circuitState() != 0
+                        && m.requestsSent() >= 20);
+                assertThat(m.droppedTotal()).isZero();
+                slow.set(false);
+                await().atMost(Duration.ofSeconds(20)).until(() -> m.deliveredCount() == 50);
+                assertThat(m.droppedTotal()).isZero();
+                assertThat(m.endpoints().get(0).circuitState()).isZero();
+                assertAccounted(m, 50);
             }
         }
     }

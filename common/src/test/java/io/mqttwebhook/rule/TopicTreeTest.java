@@ -82,25 +82,60 @@ class TopicTreeTest {
     }
 
     @Test
-    void ruleSetGivesOneDecisionPerEventHoweverManyRulesMatch() {
-        final RuleSet rules = new RuleSet(List.of(
+    void oneDecisionPerEndpointHoweverManyOfItsRulesMatch() {
+        final Router router = new Router(List.of(List.of(
                 new Rule(EventType.MESSAGE_PUBLISH, "a/#"),
                 new Rule(EventType.MESSAGE_PUBLISH, "a/+"),
-                new Rule(EventType.CLIENT_CONNACK, null)));
-        assertThat(rules.matches(EventType.MESSAGE_PUBLISH, "a/b")).isTrue();
-        assertThat(rules.matches(EventType.MESSAGE_PUBLISH, "b")).isFalse();
-        assertThat(rules.matches(EventType.CLIENT_CONNACK, null)).isTrue();
-        assertThat(rules.matches(EventType.CLIENT_DISCONNECTED, null)).isFalse();
-        assertThat(rules.wants(EventType.MESSAGE_PUBLISH)).isTrue();
-        assertThat(rules.wants(EventType.MESSAGE_DELIVERED)).isFalse();
-        assertThat(rules.eventTypes()).containsExactlyInAnyOrder(EventType.MESSAGE_PUBLISH, EventType.CLIENT_CONNACK);
+                new Rule(EventType.CLIENT_CONNACK, null))));
+        assertThat(router.match(EventType.MESSAGE_PUBLISH, "a/b")).isEqualTo(1);
+        assertThat(router.match(EventType.MESSAGE_PUBLISH, "b")).isZero();
+        assertThat(router.match(EventType.CLIENT_CONNACK, null)).isEqualTo(1);
+        assertThat(router.match(EventType.CLIENT_DISCONNECTED, null)).isZero();
+        assertThat(router.wants(EventType.MESSAGE_PUBLISH)).isTrue();
+        assertThat(router.wants(EventType.MESSAGE_DELIVERED)).isFalse();
+        assertThat(router.ruleCount()).isEqualTo(3);
     }
 
     @Test
     void aRuleWithoutTopicMatchesEveryTopicOfItsEvent() {
-        final RuleSet rules = new RuleSet(List.of(new Rule(EventType.MESSAGE_PUBLISH, "a/#"),
-                new Rule(EventType.MESSAGE_PUBLISH, null)));
-        assertThat(rules.matches(EventType.MESSAGE_PUBLISH, "zzz")).isTrue();
-        assertThat(rules.matches(EventType.MESSAGE_PUBLISH, "$SYS/x")).isTrue();
+        final Router router = new Router(List.of(List.of(new Rule(EventType.MESSAGE_PUBLISH, "a/#"),
+                new Rule(EventType.MESSAGE_PUBLISH, null))));
+        assertThat(router.match(EventType.MESSAGE_PUBLISH, "zzz")).isEqualTo(1);
+        assertThat(router.match(EventType.MESSAGE_PUBLISH, "$SYS/x")).isEqualTo(1);
+    }
+
+    @Test
+    void oneTreeGivesTheSetOfEndpointsWhoseRulesMatch() {
+        final Router router = new Router(List.of(
+                List.of(new Rule(EventType.MESSAGE_PUBLISH, null)),                                  // analytics: every publish
+                List.of(new Rule(EventType.CLIENT_CONNACK, null), new Rule(EventType.CLIENT_DISCONNECTED, null)),
+                List.of(new Rule(EventType.MESSAGE_PUBLISH, "alarms/#"), new Rule(EventType.MESSAGE_PUBLISH, "alarms/+")),
+                List.of(new Rule(EventType.MESSAGE_PUBLISH, "+/fire"))));
+        assertThat(router.match(EventType.MESSAGE_PUBLISH, "sensors/t")).isEqualTo(0b0001);
+        assertThat(router.match(EventType.MESSAGE_PUBLISH, "alarms/x")).isEqualTo(0b0101);
+        assertThat(router.match(EventType.MESSAGE_PUBLISH, "alarms/fire")).isEqualTo(0b1101);
+        assertThat(router.match(EventType.MESSAGE_PUBLISH, "$SYS/fire")).isEqualTo(0b0001);
+        assertThat(router.match(EventType.CLIENT_CONNACK, null)).isEqualTo(0b0010);
+        assertThat(router.match(EventType.MESSAGE_DELIVERED, "alarms/x")).isZero();
+    }
+
+    @Test
+    void treeMatchesGiveTheUnionOfTheBitsOfEveryMatchingFilter() {
+        final List<String> filters = new ArrayList<>();
+        final TopicTree tree = new TopicTree();
+        final String[] all = {"a/b/c", "a/+/c", "a/#", "#", "+/b/#", "a/b", "+/+/+", "$SYS/#", "a//c", "+"};
+        for (int i = 0; i < all.length; i++) {
+            filters.add(all[i]);
+            tree.add(all[i], 1 << i);
+        }
+        for (final String topic : new String[]{"a/b/c", "a/b", "a", "x/b/y", "$SYS/a", "a//c", "b", "", "a/b/c/d"}) {
+            int expected = 0;
+            for (int i = 0; i < all.length; i++) {
+                if (matches(all[i], topic)) {
+                    expected |= 1 << i;
+                }
+            }
+            assertThat(tree.match(topic)).as(topic).isEqualTo(expected);
+        }
     }
 }

@@ -23,6 +23,7 @@ import com.hivemq.extension.sdk.api.packets.subscribe.Subscription;
 import com.hivemq.extension.sdk.api.packets.unsuback.UnsubackPacket;
 import com.hivemq.extension.sdk.api.packets.unsuback.UnsubackReasonCode;
 import com.hivemq.extension.sdk.api.packets.unsubscribe.UnsubscribePacket;
+import io.mqttwebhook.Routing;
 import io.mqttwebhook.Webhook;
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PublishEvent;
@@ -65,12 +66,13 @@ final class ClientInterceptors implements PublishInboundInterceptor, SubscribeIn
     public void onInboundPublish(final PublishInboundInput input, final PublishInboundOutput output) {
         final PublishPacket publish = input.getPublishPacket();
         final String topic = publish.getTopic();
-        if (!webhook.matches(EventType.MESSAGE_PUBLISH, topic)) {
+        final Routing routing = webhook.routing();
+        final int endpoints = routing.match(EventType.MESSAGE_PUBLISH, topic);
+        if (endpoints == 0) {
             return;
         }
-        webhook.offerMatched(new PublishEvent(clientId, username, topic, publish.getQos().getQosNumber(),
-                publish.getRetain(), payload(publish),
-                publish.getTimestamp()));
+        routing.offer(new PublishEvent(clientId, username, topic, publish.getQos().getQosNumber(),
+                publish.getRetain(), payload(publish), publish.getTimestamp()), endpoints);
     }
 
     /** The payload buffer is read-only and shared: copy without moving its position. */

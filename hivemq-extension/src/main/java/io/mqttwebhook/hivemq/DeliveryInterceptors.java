@@ -10,6 +10,7 @@ import com.hivemq.extension.sdk.api.interceptor.publish.PublishOutboundIntercept
 import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishOutboundInput;
 import com.hivemq.extension.sdk.api.interceptor.publish.parameter.PublishOutboundOutput;
 import com.hivemq.extension.sdk.api.packets.publish.PublishPacket;
+import io.mqttwebhook.Routing;
 import io.mqttwebhook.Webhook;
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.MessageEvent;
@@ -43,18 +44,19 @@ final class DeliveryInterceptors implements PublishOutboundInterceptor, PubackIn
     public void onOutboundPublish(final PublishOutboundInput input, final PublishOutboundOutput output) {
         final PublishPacket publish = input.getPublishPacket();
         final String topic = publish.getTopic();
-        final boolean delivered = webhook.matches(EventType.MESSAGE_DELIVERED, topic);
+        final Routing routing = webhook.routing();
+        final int delivered = routing.match(EventType.MESSAGE_DELIVERED, topic);
         final int qos = publish.getQos().getQosNumber();
-        final boolean acked = qos > 0 && webhook.matches(EventType.MESSAGE_ACKED, topic);
-        if (!delivered && !acked) {
+        final int acked = qos > 0 ? routing.match(EventType.MESSAGE_ACKED, topic) : 0;
+        if (delivered == 0 && acked == 0) {
             return;
         }
         final byte[] payload = ClientInterceptors.payload(publish);
         final long now = System.currentTimeMillis();
-        if (delivered) {
-            webhook.offerMatched(event(EventType.MESSAGE_DELIVERED, topic, qos, publish.getRetain(), payload, now));
+        if (delivered != 0) {
+            routing.offer(event(EventType.MESSAGE_DELIVERED, topic, qos, publish.getRetain(), payload, now), delivered);
         }
-        if (acked) {
+        if (acked != 0) {
             awaitingAck.put(publish.getPacketId(), event(EventType.MESSAGE_ACKED, topic, qos, publish.getRetain(), payload, now));
         }
     }
@@ -77,7 +79,8 @@ final class DeliveryInterceptors implements PublishOutboundInterceptor, PubackIn
     private void acknowledged(final int packetId) {
         final MessageEvent acked = awaitingAck.remove(packetId);
         if (acked != null) {
-            webhook.offerMatched(acked);
+            // matched again: the rules in force when the acknowledgement arrives decide
+            webhook.publish(acked);
         }
     }
 }

@@ -1,8 +1,5 @@
 package io.mqttwebhook.hivemq;
 
-import com.codahale.metrics.Gauge;
-import com.codahale.metrics.MetricFilter;
-import com.codahale.metrics.MetricRegistry;
 import com.hivemq.extension.sdk.api.ExtensionMain;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStartInput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStartOutput;
@@ -15,15 +12,12 @@ import io.mqttwebhook.config.ConfigLoader;
 import io.mqttwebhook.config.LoadResult;
 import io.mqttwebhook.config.WebhookConfig;
 import io.mqttwebhook.event.EventType;
-import io.mqttwebhook.metrics.WebhookMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.EnumSet;
-import java.util.Map;
 import java.util.Set;
-import java.util.function.LongSupplier;
 
 /**
  * The HiveMQ extension: reads {@code conf/webhook.conf} (or the file named by {@code mqtt.webhook.config} /
@@ -40,6 +34,7 @@ public final class WebhookExtensionMain implements ExtensionMain {
     static final Set<EventType> SUPPORTED = EnumSet.complementOf(EnumSet.of(EventType.SESSION_TERMINATED));
 
     private volatile Webhook webhook;
+    private volatile MetricsBridge metrics;
 
     @Override
     public void extensionStart(final ExtensionStartInput input, final ExtensionStartOutput output) {
@@ -59,21 +54,16 @@ public final class WebhookExtensionMain implements ExtensionMain {
             return;
         }
         final WebhookConfig config = result.config().get();
-        for (final EventType type : config.ruleSet().eventTypes()) {
+        for (final EventType type : config.eventTypes()) {
             if (!SUPPORTED.contains(type)) {
                 LOG.warn("mqtt-webhook: event {} is not visible to extensions on HiveMQ CE; its rules are ignored"
                         + " and it is never posted", type.configName());
             }
         }
-        try {
-            webhook = Webhook.start(config);
-        } catch (final RuntimeException e) {
-            LOG.error("mqtt-webhook cannot start", e);
-            output.preventExtensionStartup("mqtt-webhook cannot start: " + e.getMessage());
-            return;
-        }
+        // returns at once: queues open and HTTP clients start on the plugin's own thread, events queue meanwhile
+        webhook = Webhook.start(config);
+        metrics = new MetricsBridge(webhook.metrics().registry(), Services.metricRegistry());
         register(webhook);
-        publishMetrics(Services.metricRegistry(), webhook.metrics());
         // HiveMQ CE loads extensions only at start: a changed file is applied while running
         webhook.watch(file);
     }
@@ -93,20 +83,17 @@ public final class WebhookExtensionMain implements ExtensionMain {
         webhook.onReload(hooks::rulesChanged);
     }
 
-    private static void publishMetrics(final MetricRegistry registry, final WebhookMetrics metrics) {
-        for (final Map.Entry<String, LongSupplier> metric : metrics.suppliers().entrySet()) {
-            final LongSupplier supplier = metric.getValue();
-            registry.register(WebhookMetrics.PREFIX + metric.getKey(), (Gauge<Long>) supplier::getAsLong);
-        }
-    }
-
     @Override
     public void extensionStop(final ExtensionStopInput input, final ExtensionStopOutput output) {
         final Webhook running = webhook;
         webhook = null;
-        Services.metricRegistry().removeMatching(MetricFilter.startsWith(WebhookMetrics.PREFIX));
         if (running != null) {
             running.close();
+        }
+        final MetricsBridge bridge = metrics;
+        metrics = null;
+        if (bridge != null) {
+            bridge.close();
         }
     }
 }

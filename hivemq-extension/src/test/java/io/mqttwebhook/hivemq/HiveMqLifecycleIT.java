@@ -55,10 +55,10 @@ class HiveMqLifecycleIT {
                 client.publishWith().topic("t").qos(MqttQos.AT_LEAST_ONCE).payload(("m" + i).getBytes(StandardCharsets.UTF_8)).send();
             }
             client.disconnect();
-            Thread.sleep(300); // past the sync interval
         } finally {
-            first.close(); // the endpoint is down: the 50 events stay in the queue file
+            first.close(); // the endpoint is down: the stop stores and commits the 50 events, which stay in the file
         }
+        assertThat(io.mqttwebhook.testing.QueueFiles.committedEvents(queue)).isEqualTo(50);
         try (TestReceiver receiver = TestReceiver.start(port)) {
             final HiveMqBroker second = new HiveMqBroker(dir.resolve("second"), conf);
             try {
@@ -79,7 +79,7 @@ class HiveMqLifecycleIT {
                 final String encoded = run.equals("first") ? "aGVsbG8=" : "7tQLFHz";
                 final HiveMqBroker broker = new HiveMqBroker(dir.resolve(run), conf(receiver, encoding));
                 try {
-                    assertThat(webhookThreads()).contains("mqtt-webhook-dispatcher", "mqtt-webhook-scheduler");
+                    await().until(() -> webhookThreads().containsAll(Set.of("mqtt-webhook-dispatcher-default", "mqtt-webhook-timer")));
                     final Mqtt5BlockingClient client = client(broker, run);
                     client.connect();
                     client.publishWith().topic("t").qos(MqttQos.AT_LEAST_ONCE)

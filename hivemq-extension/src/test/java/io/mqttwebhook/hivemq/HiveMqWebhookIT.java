@@ -1,6 +1,5 @@
 package io.mqttwebhook.hivemq;
 
-import com.codahale.metrics.Gauge;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
@@ -264,18 +263,18 @@ class HiveMqWebhookIT {
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void metricsAreInHiveMqsRegistryAndMove() {
-        final Gauge<Long> delivered = Services.metricRegistry().getGauges().get("io.mqttwebhook.delivered");
-        final Gauge<Long> matched = Services.metricRegistry().getGauges().get("io.mqttwebhook.matched.on_message_publish");
-        assertThat(delivered).isNotNull();
-        final long before = delivered.getValue();
-        final long matchedBefore = matched.getValue();
+        assertThat(Services.metricRegistry().getMeters()).containsKeys("io.mqttwebhook.endpoint.default.delivered",
+                "io.mqttwebhook.matched.on_message_publish");
+        assertThat(Services.metricRegistry().getTimers()).containsKeys("io.mqttwebhook.endpoint.default.delivery.latency",
+                "io.mqttwebhook.endpoint.default.request.duration");
+        final long before = HiveMqMetrics.endpoint("default", "delivered");
+        final long matchedBefore = HiveMqMetrics.value("io.mqttwebhook.matched.on_message_publish");
         final Mqtt3BlockingClient client = mqtt3("metrics");
         client.connect();
         client.publishWith().topic("a/m").payload(new byte[]{1}).send();
         client.disconnect();
-        await().atMost(Duration.ofSeconds(10)).until(() -> delivered.getValue() >= before + 3);
-        assertThat(matched.getValue()).isEqualTo(matchedBefore + 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> HiveMqMetrics.endpoint("default", "delivered") >= before + 3);
+        assertThat(HiveMqMetrics.value("io.mqttwebhook.matched.on_message_publish")).isEqualTo(matchedBefore + 1);
     }
 }

@@ -2,12 +2,14 @@ package io.mqttwebhook.moquette;
 
 import io.moquette.broker.Server;
 import io.moquette.interception.AbstractInterceptHandler;
+import io.moquette.interception.InterceptHandler;
 import io.moquette.interception.messages.InterceptConnectMessage;
 import io.moquette.interception.messages.InterceptConnectionLostMessage;
 import io.moquette.interception.messages.InterceptDisconnectMessage;
 import io.moquette.interception.messages.InterceptPublishMessage;
 import io.moquette.interception.messages.InterceptSubscribeMessage;
 import io.moquette.interception.messages.InterceptUnsubscribeMessage;
+import io.mqttwebhook.Routing;
 import io.mqttwebhook.Webhook;
 import io.mqttwebhook.config.ConfigException;
 import io.mqttwebhook.config.ConfigLoader;
@@ -25,32 +27,24 @@ import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.management.JMException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.Map;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
- * The webhook for Moquette 0.17: an {@link io.moquette.interception.InterceptHandler} that turns
- * Moquette's notifications into core events. Register it in code ({@code startServer(config, handlers, ...)}
- * or {@code addInterceptHandler}) or with {@code intercept.handler io.mqttwebhook.moquette.WebhookInterceptHandler}
- * in {@code moquette.conf}; the configuration then comes from {@code mqtt.webhook.config} /
- * {@code MQTT_WEBHOOK_CONFIG}, else {@code config/webhook.conf}. A configuration error fails the
- * constructor, logged at ERROR with the full message (Moquette itself logs only its second attempt).
- * <p>
- * Moquette tells handlers nothing when it stops. The webhook starts on its first event and records the
- * broker threads that call it (Netty I/O threads, the interceptor pool); when all of them have ended,
- * which {@code stopServer()} does, it drains and releases its threads. {@link #close()} does the same at
- * once, for embedding code that wants to decide.
+ * The webhook for Moquette 0.17: an {@link InterceptHandler} that turns Moquette's notifications into core
+ * events, and nothing else (the webhook's life is {@link MoquetteLifecycle}'s, connection bookkeeping
+ * {@link ConnectionTracker}'s). Register it in code ({@code startServer(config, handlers, ...)}) or with
+ * {@code intercept.handler io.mqttwebhook.moquette.WebhookInterceptHandler} in {@code moquette.conf}; the
+ * configuration then comes from {@code mqtt.webhook.config} / {@code MQTT_WEBHOOK_CONFIG}, else
+ * {@code config/webhook.conf}. A configuration error fails the constructor, logged at ERROR with the full
+ * message (Moquette itself logs only its second attempt). The webhook starts with the handler: events waiting
+ * on disk go out at once. Moquette asks a handler for its message types once: it gets only those the rules
+ * want. Callbacks never throw and never block.
  */
 public final class WebhookInterceptHandler extends AbstractInterceptHandler implements AutoCloseable {
 
@@ -65,66 +59,65 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
             EventType.CLIENT_UNSUBSCRIBE, EventType.SESSION_UNSUBSCRIBED, EventType.MESSAGE_PUBLISH);
 
     private static final byte[] EMPTY = new byte[0];
-    /** How long after a takeover the old connection's connection-lost notification is expected. */
-    private static final long TAKEOVER_LOST_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(2);
-    /**
-     * Moquette may notify the old connection's loss just before the CONNECT that took its session over: a loss
-     * is reported this long after the notification, unless a CONNECT with the same id came in between.
-     */
-    private static final long LOST_CONFIRM_MILLIS = 100;
-    /** At JVM shutdown, how long Moquette's own stop may take before the webhook drains anyway. */
-    private static final long SHUTDOWN_WAIT_MILLIS = 10_000;
 
     /** The handler most recently constructed, for a {@link WebhookAuthenticator} Moquette builds by class name. */
     private static volatile WebhookInterceptHandler latest;
 
     private final WebhookConfig config;
-    private final Path file;
-    private final Map<String, Connection> connections = new ConcurrentHashMap<>();
-    private final Set<Thread> brokerThreads = ConcurrentHashMap.newKeySet();
-    private final Object lifecycle = new Object();
-    private Webhook webhook;
-    private JmxMetrics jmx;
-    private ScheduledExecutorService timer;
-    private Thread shutdownHook;
-    /** Set by the one close() that runs; {@code closed} follows once pending losses are reported. */
-    private boolean closing;
-    private boolean closed;
-    private final CountDownLatch closedLatch = new CountDownLatch(1);
+    /** Null when the file turns the webhook off. */
+    private final MoquetteLifecycle lifecycle;
+    private final ConnectionTracker connections;
+    private final Class<?>[] messageTypes;
 
     /** For {@code intercept.handler}: the configuration from the system property, the environment or {@link #DEFAULT_CONFIG}. */
     public WebhookInterceptHandler(final Server server) {
-        this();
+        this(ConfigLoader.overriddenLocation().orElse(DEFAULT_CONFIG), server);
     }
 
-    /** As {@link #WebhookInterceptHandler(Server)}. */
+    /** As {@link #WebhookInterceptHandler(Server)}, without the server (its stop is seen by its threads). */
     public WebhookInterceptHandler() {
-        this(ConfigLoader.overriddenLocation().orElse(DEFAULT_CONFIG));
+        this(ConfigLoader.overriddenLocation().orElse(DEFAULT_CONFIG), null);
     }
 
-    private WebhookInterceptHandler(final Path file) {
-        this(load(file), file);
+    private WebhookInterceptHandler(final Path file, final Server server) {
+        this(load(file), file, server);
     }
 
     /** For embedding code that builds or loads the configuration itself. */
     public WebhookInterceptHandler(final WebhookConfig config) {
-        this(Objects.requireNonNull(config, "config"), (Path) null);
+        this(Objects.requireNonNull(config, "config"), null, null);
+    }
+
+    /**
+     * For embedding code: with the {@link Server} it registers this handler with, the webhook sees
+     * {@code stopServer()} by itself (and drains) even before any client connected.
+     */
+    public WebhookInterceptHandler(final WebhookConfig config, final Server server) {
+        this(Objects.requireNonNull(config, "config"), null, Objects.requireNonNull(server, "server"));
     }
 
     /**
      * {@code config} null: the webhook is off (the file has no webhook block or says enable = false);
      * {@code file}: where it came from, watched for changes (null when given in code).
      */
-    private WebhookInterceptHandler(final WebhookConfig config, final Path file) {
+    private WebhookInterceptHandler(final WebhookConfig config, final Path file, final Server server) {
         this.config = config;
-        this.file = file;
         if (config != null) {
-            for (final EventType type : config.ruleSet().eventTypes()) {
+            for (final EventType type : config.eventTypes()) {
                 if (!SUPPORTED.contains(type)) {
                     LOG.warn("mqtt-webhook: event {} is not visible to interceptors on Moquette 0.17; its rules are"
                             + " ignored and it is never posted", type.configName());
                 }
             }
+            this.lifecycle = new MoquetteLifecycle(config, file, server);
+            this.connections = new ConnectionTracker(System::nanoTime,
+                    task -> lifecycle.later(task, ConnectionTracker.LOSS_CONFIRM_NANOS), this::disconnected);
+            this.messageTypes = messageTypes(lifecycle.webhook());
+            lifecycle.webhook().onReload(this::followReload);
+        } else {
+            this.lifecycle = null;
+            this.connections = null;
+            this.messageTypes = new Class<?>[0];
         }
         latest = this;
     }
@@ -145,6 +138,42 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
         return result.config().get();
     }
 
+    /** The notifications the rules need: connections are followed whenever a connection event is wanted. */
+    private static Class<?>[] messageTypes(final Webhook webhook) {
+        final List<Class<?>> types = new ArrayList<>();
+        if (webhook.wants(EventType.CLIENT_CONNACK) || webhook.wants(EventType.CLIENT_CONNECTED)
+                || webhook.wants(EventType.CLIENT_DISCONNECTED)) {
+            types.add(InterceptConnectMessage.class);
+            types.add(InterceptDisconnectMessage.class);
+            types.add(InterceptConnectionLostMessage.class);
+        }
+        if (webhook.wants(EventType.MESSAGE_PUBLISH)) {
+            types.add(InterceptPublishMessage.class);
+        }
+        if (webhook.wants(EventType.CLIENT_SUBSCRIBE) || webhook.wants(EventType.SESSION_SUBSCRIBED)) {
+            types.add(InterceptSubscribeMessage.class);
+        }
+        if (webhook.wants(EventType.CLIENT_UNSUBSCRIBE) || webhook.wants(EventType.SESSION_UNSUBSCRIBED)) {
+            types.add(InterceptUnsubscribeMessage.class);
+        }
+        return types.toArray(new Class<?>[0]);
+    }
+
+    /** Moquette asked once: a reload that needs more notifications takes effect at the next restart. */
+    private void followReload() {
+        final Set<Class<?>> needed = Set.of(messageTypes(lifecycle.webhook()));
+        final Set<Class<?>> declared = Set.of(messageTypes);
+        if (!declared.containsAll(needed)) {
+            LOG.warn("mqtt-webhook: the reloaded rules want events Moquette was not asked to show this handler (it"
+                    + " asks once, at start); they are posted after the next restart");
+        }
+    }
+
+    @Override
+    public Class<?>[] getInterceptedMessageTypes() {
+        return messageTypes.clone();
+    }
+
     static WebhookInterceptHandler latest() {
         return latest;
     }
@@ -159,147 +188,30 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
         return "mqtt-webhook";
     }
 
-    /** The running core, started on first use and watched; null when the webhook is off or closed. */
+    /** The running core; null when the webhook is off. Records the interceptor thread calling. */
     private Webhook webhook() {
-        final Thread caller = Thread.currentThread();
-        if (!brokerThreads.contains(caller)) {
-            brokerThreads.add(caller);
+        if (lifecycle == null) {
+            return null;
         }
-        synchronized (lifecycle) {
-            if (webhook == null && !closed && config != null) {
-                webhook = Webhook.start(config);
-                if (file != null) {
-                    webhook.watch(file);
-                }
-                try {
-                    jmx = JmxMetrics.register(webhook.metrics(), "moquette");
-                } catch (final JMException e) {
-                    LOG.warn("mqtt-webhook: metrics are not available through JMX: {}", e.toString());
-                }
-                timer = Executors.newSingleThreadScheduledExecutor(r -> {
-                    final Thread t = new Thread(r, "mqtt-webhook-moquette-timer");
-                    t.setDaemon(true);
-                    return t;
-                });
-                final Thread watcher = new Thread(this::closeWhenBrokerThreadsEnd, "mqtt-webhook-moquette-watch");
-                watcher.setDaemon(true);
-                watcher.start();
-                shutdownHook = new Thread(this::closeAtJvmShutdown, "mqtt-webhook-moquette-shutdown");
-                Runtime.getRuntime().addShutdownHook(shutdownHook);
-            }
-            return closed ? null : webhook;
-        }
+        lifecycle.seen(Thread.currentThread());
+        return lifecycle.webhook();
     }
 
-    /** Waits until every broker thread that called this handler has ended (Moquette stopped), then closes. */
-    private void closeWhenBrokerThreadsEnd() {
-        try {
-            awaitBrokerThreads(0);
-            LOG.info("mqtt-webhook: Moquette has stopped; delivering what is queued");
-            close();
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /**
-     * Standalone Moquette stops in a JVM shutdown hook, and the JVM does not wait for daemon threads: this
-     * hook lets Moquette's stop end the broker threads (up to {@link #SHUTDOWN_WAIT_MILLIS}), then drains.
-     */
-    private void closeAtJvmShutdown() {
-        try {
-            awaitBrokerThreads(SHUTDOWN_WAIT_MILLIS);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        close();
-    }
-
-    /** Joins every recorded broker thread, including ones recorded meanwhile; 0 = no time limit. */
-    private void awaitBrokerThreads(final long timeoutMillis) throws InterruptedException {
-        final long deadline = System.currentTimeMillis() + timeoutMillis;
-        while (true) {
-            final Set<Thread> seen = Set.copyOf(brokerThreads);
-            for (final Thread thread : seen) {
-                if (timeoutMillis == 0) {
-                    thread.join();
-                } else {
-                    final long left = deadline - System.currentTimeMillis();
-                    if (left <= 0) {
-                        return;
-                    }
-                    thread.join(left);
-                }
-            }
-            if (brokerThreads.size() == seen.size()) {
-                return;
-            }
-        }
+    /** Metrics of the webhook, or null when it is off or JMX is not available. */
+    JmxMetrics jmx() {
+        return lifecycle == null ? null : lifecycle.jmx();
     }
 
     /** Drains within {@code shutdown.drain_timeout} and releases every thread and connection. Idempotent. */
     @Override
     public void close() {
-        final Webhook running;
-        final JmxMetrics bean;
-        final ScheduledExecutorService pending;
-        final Thread hook;
-        final boolean first;
-        synchronized (lifecycle) {
-            first = !closing;
-            closing = true;
-            running = webhook;
-            bean = jmx;
-            pending = timer;
-            hook = shutdownHook;
-        }
-        if (!first) {
-            awaitClosed();
-            return;
-        }
-        try {
-            if (hook != null && hook != Thread.currentThread()) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (final IllegalStateException shuttingDown) {
-                    // the hook is running or about to: it will wait for this close
-                }
-            }
-            if (pending != null) {
-                // losses waiting for confirmation are reported now, before the webhook drains
-                pending.shutdownNow().forEach(Runnable::run);
-            }
-            synchronized (lifecycle) {
-                closed = true;
-            }
-            if (bean != null) {
-                bean.close();
-            }
-            if (running != null) {
-                running.close();
-            }
-        } finally {
-            closedLatch.countDown();
+        if (lifecycle != null) {
+            lifecycle.close();
         }
     }
 
-    /**
-     * A second close() (the JVM shutdown hook while the watcher drains, say) waits for the first: the JVM
-     * must not exit in the middle of the drain.
-     */
-    private void awaitClosed() {
-        try {
-            closedLatch.await();
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Metrics of the running webhook, or null before the first event. */
-    JmxMetrics jmx() {
-        synchronized (lifecycle) {
-            return jmx;
-        }
+    private void disconnected(final String clientId, final String username, final String reason) {
+        lifecycle.webhook().publish(new DisconnectedEvent(clientId, username, reason));
     }
 
     @Override
@@ -308,103 +220,43 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
         if (hook == null) {
             return;
         }
-        final String clientId = msg.getClientID();
-        final String username = msg.getUsername();
-        connections.compute(clientId, (id, previous) -> {
-            final Connection connection = new Connection(username);
-            // an open old connection is taken over; one lost just before may be too (its loss waits for this)
-            final boolean takeover = previous != null && (previous.open || previous.lossPending);
-            if (previous != null && !previous.lostNotified) {
-                // Moquette's connection-lost notification for the old connection (taken over, or after its
-                // DISCONNECT) is still to come: it must not end this one
-                connection.oldConnectionLostExpectedUntil = System.nanoTime() + TAKEOVER_LOST_WINDOW_NANOS;
+        try {
+            final String clientId = msg.getClientID();
+            final String username = msg.getUsername();
+            connections.connected(clientId, username);
+            final int protoVer = msg.getProtocolVersion();
+            hook.publish(new ConnackEvent(clientId, username, protoVer, msg.getKeepAlive(), ReasonNames.SUCCESS));
+            if (hook.wants(EventType.CLIENT_CONNECTED)) {
+                hook.publish(new ConnectEvent(EventType.CLIENT_CONNECTED, clientId, username, "", msg.getKeepAlive(),
+                        protoVer, System.currentTimeMillis()));
             }
-            if (previous != null) {
-                previous.open = false;
-                previous.lossPending = false;
-            }
-            if (takeover && hook.wants(EventType.CLIENT_DISCONNECTED)) {
-                hook.publish(new DisconnectedEvent(clientId, previous.username, ReasonNames.SESSION_TAKEN_OVER));
-            }
-            return connection;
-        });
-        final int protoVer = msg.getProtocolVersion();
-        hook.publish(new ConnackEvent(clientId, username, protoVer, msg.getKeepAlive(), ReasonNames.SUCCESS));
-        if (hook.wants(EventType.CLIENT_CONNECTED)) {
-            hook.publish(new ConnectEvent(EventType.CLIENT_CONNECTED, clientId, username, "", msg.getKeepAlive(), protoVer,
-                    System.currentTimeMillis()));
+        } catch (final RuntimeException e) {
+            failed("connect", e);
         }
     }
 
     @Override
     public void onDisconnect(final InterceptDisconnectMessage msg) {
-        final Webhook hook = webhook();
-        if (hook == null) {
+        if (webhook() == null) {
             return;
         }
-        connections.computeIfPresent(msg.getClientID(), (clientId, connection) -> {
-            if (connection.open) {
-                // a clean DISCONNECT: Moquette's connection-lost notification for it follows and is not reported
-                connection.open = false;
-                hook.publish(new DisconnectedEvent(clientId, name(msg.getUsername(), connection), ReasonNames.NORMAL));
-            }
-            return connection;
-        });
+        try {
+            connections.disconnected(msg.getClientID(), msg.getUsername());
+        } catch (final RuntimeException e) {
+            failed("disconnect", e);
+        }
     }
 
     @Override
     public void onConnectionLost(final InterceptConnectionLostMessage msg) {
-        final Webhook hook = webhook();
-        if (hook == null) {
+        if (webhook() == null) {
             return;
         }
-        final String clientId = msg.getClientID();
-        connections.computeIfPresent(clientId, (id, connection) -> {
-            if (connection.oldConnectionLostExpectedUntil != 0) {
-                final boolean oldConnection = System.nanoTime() - connection.oldConnectionLostExpectedUntil < 0;
-                connection.oldConnectionLostExpectedUntil = 0;
-                if (oldConnection) {
-                    return connection; // the previous connection's, reported already (takeover or DISCONNECT)
-                }
-            }
-            connection.lostNotified = true;
-            if (!connection.open) {
-                return null; // after a clean DISCONNECT: reported already
-            }
-            connection.open = false;
-            connection.lossPending = true;
-            final String username = name(msg.getUsername(), connection);
-            schedule(() -> confirmLoss(hook, clientId, connection, username));
-            return connection;
-        });
-    }
-
-    /** Reports a loss that no CONNECT with the same id claimed as a takeover. */
-    private void confirmLoss(final Webhook hook, final String clientId, final Connection connection, final String username) {
-        connections.computeIfPresent(clientId, (id, current) -> {
-            if (current == connection && connection.lossPending) {
-                connection.lossPending = false;
-                hook.publish(new DisconnectedEvent(clientId, username, ReasonNames.CONNECTION_LOST));
-                return null;
-            }
-            return current;
-        });
-    }
-
-    private void schedule(final Runnable task) {
-        final ScheduledExecutorService running;
-        synchronized (lifecycle) {
-            running = timer;
-        }
         try {
-            running.schedule(task, LOST_CONFIRM_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (final RejectedExecutionException stopping) {
-            task.run();
+            connections.lost(msg.getClientID(), msg.getUsername());
+        } catch (final RuntimeException e) {
+            failed("connection lost", e);
         }
-    }
-
-    private static String name(final String reported, final Connection connection) {
-        return reported != null ? reported : connection.username;
     }
 
     @Override
@@ -412,15 +264,22 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
         final ByteBuf payload = msg.getPayload();
         try {
             final Webhook hook = webhook();
+            if (hook == null) {
+                return;
+            }
             final String topic = msg.getTopicName();
-            if (hook == null || !hook.matches(EventType.MESSAGE_PUBLISH, topic)) {
+            final Routing routing = hook.routing();
+            final int endpoints = routing.match(EventType.MESSAGE_PUBLISH, topic);
+            if (endpoints == 0) {
                 return;
             }
             final byte[] bytes = payload.readableBytes() == 0 ? EMPTY : new byte[payload.readableBytes()];
             payload.getBytes(payload.readerIndex(), bytes);
             // Moquette notifies after routing: the arrival time is the closest this handler can see
-            hook.offerMatched(new PublishEvent(msg.getClientID(), msg.getUsername(), topic, msg.getQos().value(),
-                    msg.isRetainFlag(), bytes, System.currentTimeMillis()));
+            routing.offer(new PublishEvent(msg.getClientID(), msg.getUsername(), topic, msg.getQos().value(),
+                    msg.isRetainFlag(), bytes, System.currentTimeMillis()), endpoints);
+        } catch (final RuntimeException e) {
+            failed("publish", e);
         } finally {
             // Moquette hands each handler its own retained duplicate: release it exactly once
             payload.release();
@@ -433,12 +292,16 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
         if (hook == null) {
             return;
         }
-        // Moquette notifies once the subscription is stored, with the QoS that was asked for and granted
-        final int qos = msg.getRequestedQos().value();
-        hook.publish(new SubscriptionEvent(EventType.CLIENT_SUBSCRIBE, msg.getClientID(), msg.getUsername(),
-                msg.getTopicFilter(), qos));
-        hook.publish(new SubscriptionEvent(EventType.SESSION_SUBSCRIBED, msg.getClientID(), msg.getUsername(),
-                msg.getTopicFilter(), qos));
+        try {
+            // Moquette notifies once the subscription is stored, with the QoS that was asked for and granted
+            final int qos = msg.getRequestedQos().value();
+            hook.publish(new SubscriptionEvent(EventType.CLIENT_SUBSCRIBE, msg.getClientID(), msg.getUsername(),
+                    msg.getTopicFilter(), qos));
+            hook.publish(new SubscriptionEvent(EventType.SESSION_SUBSCRIBED, msg.getClientID(), msg.getUsername(),
+                    msg.getTopicFilter(), qos));
+        } catch (final RuntimeException e) {
+            failed("subscribe", e);
+        }
     }
 
     @Override
@@ -447,10 +310,14 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
         if (hook == null) {
             return;
         }
-        hook.publish(new SubscriptionEvent(EventType.CLIENT_UNSUBSCRIBE, msg.getClientID(), msg.getUsername(),
-                msg.getTopicFilter(), 0));
-        hook.publish(new SubscriptionEvent(EventType.SESSION_UNSUBSCRIBED, msg.getClientID(), msg.getUsername(),
-                msg.getTopicFilter(), 0));
+        try {
+            hook.publish(new SubscriptionEvent(EventType.CLIENT_UNSUBSCRIBE, msg.getClientID(), msg.getUsername(),
+                    msg.getTopicFilter(), 0));
+            hook.publish(new SubscriptionEvent(EventType.SESSION_UNSUBSCRIBED, msg.getClientID(), msg.getUsername(),
+                    msg.getTopicFilter(), 0));
+        } catch (final RuntimeException e) {
+            failed("unsubscribe", e);
+        }
     }
 
     @Override
@@ -458,36 +325,26 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
         LOG.debug("mqtt-webhook: Moquette session loop error seen", error);
     }
 
-    /**
-     * A connection refused by the authenticator (called by {@link WebhookAuthenticator} on a Netty I/O thread):
-     * a connack with the reason and the disconnected event of that connection. Moquette's authenticator sees
-     * neither protocol version nor keepalive: both are written 0.
-     */
-    void refused(final String clientId, final String username) {
-        final Webhook hook = webhook();
-        if (hook == null) {
-            return;
-        }
-        hook.publish(new ConnackEvent(clientId, username, 0, 0, ReasonNames.BAD_USERNAME_OR_PASSWORD));
-        hook.publish(new DisconnectedEvent(clientId, username, ReasonNames.BAD_USERNAME_OR_PASSWORD));
+    /** A callback must never throw: Moquette's interceptor thread would die with it. */
+    private static void failed(final String notification, final RuntimeException e) {
+        LOG.error("mqtt-webhook: cannot handle Moquette's {} notification", notification, e);
     }
 
     /**
-     * The open connection of a client id, as far as Moquette's notifications tell: one disconnected event is
-     * reported when it ends, however many notifications say so. Changed only inside the map's compute.
+     * A connection refused by the authenticator (called by {@link WebhookAuthenticator} on a Netty I/O thread):
+     * a connack with the reason and the disconnected event of that connection. Moquette's authenticator sees
+     * neither protocol version nor keepalive: both are written 0. Only enqueues.
      */
-    private static final class Connection {
-        private final String username;
-        private boolean open = true;
-        /** After a takeover: a connection-lost notification before this instant is the old connection's. */
-        private long oldConnectionLostExpectedUntil;
-        /** Lost, waiting {@link #LOST_CONFIRM_MILLIS} for a CONNECT that would make it a takeover. */
-        private boolean lossPending;
-        /** Moquette's connection-lost notification for this connection has arrived. */
-        private boolean lostNotified;
-
-        Connection(final String username) {
-            this.username = username;
+    void refused(final String clientId, final String username) {
+        if (lifecycle == null) {
+            return;
+        }
+        try {
+            final Webhook hook = lifecycle.webhook(); // a Netty thread, not an interceptor thread: not recorded
+            hook.publish(new ConnackEvent(clientId, username, 0, 0, ReasonNames.BAD_USERNAME_OR_PASSWORD));
+            hook.publish(new DisconnectedEvent(clientId, username, ReasonNames.BAD_USERNAME_OR_PASSWORD));
+        } catch (final RuntimeException e) {
+            failed("authentication refusal", e);
         }
     }
 }

@@ -3,6 +3,7 @@ package io.mqttwebhook.moquette;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import io.mqttwebhook.testing.QueueFiles;
 import io.mqttwebhook.testing.TestReceiver;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,10 +39,12 @@ class MoquetteJarIT {
             final List<String> names = jar.stream().map(java.util.zip.ZipEntry::getName).collect(java.util.stream.Collectors.toList());
             assertThat(names).contains("io/mqttwebhook/moquette/WebhookInterceptHandler.class",
                     "io/mqttwebhook/Webhook.class", "io/mqttwebhook/shaded/jackson/core/JsonFactory.class",
-                    "io/mqttwebhook/shaded/config/ConfigFactory.class", "io/mqttwebhook/shaded/h2/mvstore/MVStore.class");
+                    "io/mqttwebhook/shaded/config/ConfigFactory.class", "io/mqttwebhook/shaded/h2/mvstore/MVStore.class",
+                    "io/mqttwebhook/shaded/metrics/Meter.class");
             assertThat(names).noneMatch(n -> n.startsWith("io/netty/") || n.startsWith("org/slf4j/")
                     || n.startsWith("io/moquette/") || n.startsWith("com/fasterxml/") || n.contains("/com/fasterxml/")
-                    || n.startsWith("org/apache/hc/") || n.startsWith("com/typesafe/") || n.startsWith("org/h2/"));
+                    || n.startsWith("org/apache/hc/") || n.startsWith("com/typesafe/") || n.startsWith("org/h2/")
+                    || n.startsWith("com/codahale/"));
         }
     }
 
@@ -68,40 +71,71 @@ class MoquetteJarIT {
         Files.writeString(config.resolve("webhook.conf"), webhook);
     }
 
-    @Test
-    void aKilledMoquetteDeliversEveryAcknowledgedPublishAfterItsRestart(@TempDir final Path home) throws Exception {
-        final int port = TestReceiver.freePort();
-        final int endpoint = TestReceiver.freePort();
-        configure(home, port, "webhook {\n  url = \"http://127.0.0.1:" + endpoint + "/\"\n"
+    private static String diskQueue(final Path home, final int endpoint) {
+        return "webhook {\n  url = \"http://127.0.0.1:" + endpoint + "/\"\n"
                 + "  queue { type = disk, dir = \"" + home.resolve("queue") + "\", sync_interval = 100ms }\n"
-                + "  retry.max_attempts = 1000\n  events = [ { event = on_message_publish } ]\n}\n");
-        final Process first = startMoquette(home, port);
-        try {
-            final Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier("crash")
-                    .serverHost("127.0.0.1").serverPort(port).buildBlocking();
-            client.connect();
-            for (int i = 0; i < 200; i++) {
-                client.publishWith().topic("t").qos(MqttQos.AT_LEAST_ONCE).payload(("m" + i).getBytes(StandardCharsets.UTF_8)).send();
-            }
-            // the durable point: every acknowledged publish older than queue.sync_interval (100 ms) is in the file
-            Thread.sleep(500);
-        } finally {
-            first.destroyForcibly(); // SIGKILL: no shutdown hook runs
-            assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                + "  retry.max_attempts = 3\n  events = [ { event = on_message_publish } ]\n}\n";
+    }
+
+    /** Publishes {@code count} acknowledged QoS 1 messages as client {@code id}. */
+    private static void publish(final int port, final String id, final int count) {
+        final Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier(id)
+                .serverHost("127.0.0.1").serverPort(port).buildBlocking();
+        client.connect();
+        for (int i = 0; i < count; i++) {
+            client.publishWith().topic("t").qos(MqttQos.AT_LEAST_ONCE).payload(("m" + i).getBytes(StandardCharsets.UTF_8)).send();
         }
+        client.disconnect();
+    }
+
+    /** Restarts Moquette with no client connecting and waits until every payload of {@code id} arrived. */
+    private static void restartAndAwait(final Path home, final int port, final int endpoint, final String id,
+                                        final int count) throws Exception {
         try (TestReceiver receiver = TestReceiver.start(endpoint)) {
             final Process second = startMoquette(home, port);
             try {
-                // the webhook starts with the first client event after a start
-                MqttClient.builder().useMqttVersion3().identifier("wake").serverHost("127.0.0.1").serverPort(port)
-                        .buildBlocking().connect();
-                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodiesOf("crash").stream()
-                        .map(b -> b.substring(b.indexOf("\"payload\""))).distinct().count() == 200);
+                // no client connects: the webhook starts with Moquette and sends what waits in its file
+                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodiesOf(id).stream()
+                        .map(b -> b.substring(b.indexOf("\"payload\""))).distinct().count() == count);
             } finally {
                 second.destroy();
                 second.waitFor(30, TimeUnit.SECONDS);
             }
         }
+    }
+
+    @Test
+    void aKilledMoquetteDeliversEveryAcknowledgedPublishAfterItsRestart(@TempDir final Path home) throws Exception {
+        final int port = TestReceiver.freePort();
+        final int endpoint = TestReceiver.freePort();
+        configure(home, port, diskQueue(home, endpoint));
+        final Process first = startMoquette(home, port);
+        try {
+            publish(port, "crash", 200);
+            // the durable point: a copy of the file, as the crash will leave it, holds every acknowledged publish
+            await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                    .until(() -> QueueFiles.committedEvents(home.resolve("queue")) == 200);
+        } finally {
+            first.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        restartAndAwait(home, port, endpoint, "crash", 200);
+    }
+
+    @Test
+    void aMoquetteStoppedRightAfterTheLastAcknowledgementDeliversEverythingAfterItsRestart(@TempDir final Path home)
+            throws Exception {
+        final int port = TestReceiver.freePort();
+        final int endpoint = TestReceiver.freePort();
+        configure(home, port, diskQueue(home, endpoint));
+        final Process first = startMoquette(home, port);
+        publish(port, "sigterm", 500);
+        first.destroy(); // SIGTERM at once: Moquette's shutdown hook and the webhook's run
+        assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        final String log = Files.readString(home.resolve("moquette.log"));
+        assertThat(log).contains("mqtt-webhook stopped endpoint default: matched=500 delivered=0 failed=0 dropped=0");
+        assertThat(QueueFiles.committedEvents(home.resolve("queue"))).isEqualTo(500);
+        restartAndAwait(home, port, endpoint, "sigterm", 500);
     }
 
     @Test

@@ -67,7 +67,7 @@ class MoquetteLeakTest {
                 }
                 client.disconnect();
                 await().until(() -> handler.jmx() != null && (Long) java.lang.management.ManagementFactory
-                        .getPlatformMBeanServer().getAttribute(handler.jmx().objectName(), "delivered") == 250);
+                        .getPlatformMBeanServer().getAttribute(handler.jmx().objectName(), "endpoint_default_delivered") == 250);
             }
             handler.close();
         }

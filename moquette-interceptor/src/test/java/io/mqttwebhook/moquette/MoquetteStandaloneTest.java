@@ -111,19 +111,53 @@ class MoquetteStandaloneTest {
                 client.publishWith().topic("t").qos(MqttQos.AT_LEAST_ONCE).payload(("m" + i).getBytes(StandardCharsets.UTF_8)).send();
             }
             client.disconnect();
-            Thread.sleep(300); // past the sync interval
         }
-        first.close(); // the endpoint is down: the events stay in the queue file
+        first.close(); // the endpoint is down: the stop stores and commits the events, which stay in the file
+        assertThat(io.mqttwebhook.testing.QueueFiles.committedEvents(dir.resolve("queue"))).isEqualTo(50);
         try (TestReceiver receiver = TestReceiver.start(port)) {
             final WebhookInterceptHandler second =
                     new WebhookInterceptHandler(ConfigLoader.parse(conf, "t").config().orElseThrow());
             try (MoquetteBroker broker = new MoquetteBroker(java.util.List.of(second), null)) {
-                // the webhook starts on its first event: a connection wakes it, then the queue file drains
-                client(broker, "wake").connect();
+                // the webhook starts with the handler: the queue file drains with no client connected
                 await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodiesOf("disk").stream()
                         .map(b -> b.substring(b.indexOf("\"payload\""))).distinct().count() == 50);
             }
             second.close();
+        }
+    }
+
+    @Test
+    void withTheServerTheWebhookSeesTheStopEvenWithNoClientEver(@TempDir final Path dir) throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            final io.moquette.broker.Server server = new io.moquette.broker.Server();
+            final WebhookInterceptHandler handler = new WebhookInterceptHandler(ConfigLoader.parse("webhook {\n  url = \""
+                    + receiver.url("/") + "\"\n  events = [ { event = on_message_publish } ]\n}\n", "t")
+                    .config().orElseThrow(), server);
+            server.startServer(new io.moquette.broker.config.MemoryConfig(MoquetteBroker.defaults()),
+                    java.util.List.of(handler), null, null, null);
+            await().until(() -> webhookThreads().contains("mqtt-webhook-dispatcher-default"));
+            server.stopServer();
+            await().atMost(Duration.ofSeconds(15)).until(() -> webhookThreads().isEmpty());
+            assertThat(handler.jmx()).isNotNull();
+        }
+    }
+
+    @Test
+    void moquetteIsAskedOnlyForTheNotificationsTheRulesNeed() {
+        final WebhookInterceptHandler publishes = new WebhookInterceptHandler(ConfigLoader.parse("webhook {\n  url ="
+                + " \"http://127.0.0.1:9/\"\n  events = [ { event = on_message_publish } ]\n}\n", "t").config().orElseThrow());
+        final WebhookInterceptHandler disconnects = new WebhookInterceptHandler(ConfigLoader.parse("webhook {\n  url ="
+                + " \"http://127.0.0.1:9/\"\n  events = [ { event = on_client_disconnected } ]\n}\n", "t").config().orElseThrow());
+        try {
+            assertThat(publishes.getInterceptedMessageTypes())
+                    .containsExactly(io.moquette.interception.messages.InterceptPublishMessage.class);
+            assertThat(disconnects.getInterceptedMessageTypes()).containsExactlyInAnyOrder(
+                    io.moquette.interception.messages.InterceptConnectMessage.class,
+                    io.moquette.interception.messages.InterceptDisconnectMessage.class,
+                    io.moquette.interception.messages.InterceptConnectionLostMessage.class);
+        } finally {
+            publishes.close();
+            disconnects.close();
         }
     }
 

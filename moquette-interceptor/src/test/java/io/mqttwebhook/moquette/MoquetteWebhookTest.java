@@ -188,6 +188,8 @@ class MoquetteWebhookTest {
         client.disconnect();
         await().until(() -> (Long) ManagementFactory.getPlatformMBeanServer().getAttribute(name, "matched_on_message_publish")
                 == before + 1);
-        assertThat((Long) ManagementFactory.getPlatformMBeanServer().getAttribute(name, "delivered")).isPositive();
+        assertThat((Long) ManagementFactory.getPlatformMBeanServer().getAttribute(name, "endpoint_default_delivered")).isPositive();
+        assertThat((Long) ManagementFactory.getPlatformMBeanServer().getAttribute(name,
+                "endpoint_default_delivery_latency_count")).isPositive();
     }
 }

@@ -1,0 +1,322 @@
+package io.mqttwebhook.config;
+
+import io.mqttwebhook.event.PayloadEncoding;
+import io.mqttwebhook.rule.Rule;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * One endpoint of the webhook, validated: where its events go, which events (its rules), and how they are
+ * delivered (pool, retries, queue, batching, signing). NanoMQ's {@code webhook} block is the endpoint named
+ * {@value #DEFAULT_NAME}; {@code webhook.endpoints.<name>} blocks add more. Immutable. Built by
+ * {@link ConfigLoader}, or with {@link #builder(URI)} in code.
+ */
+public final class EndpointConfig {
+
+    /** The name of the endpoint that NanoMQ's {@code webhook} block itself describes. */
+    public static final String DEFAULT_NAME = "default";
+    /** Endpoint names: they become parts of metric names, so letters, digits, {@code _} and {@code -}. */
+    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+    public static final int DEFAULT_POOL_SIZE = 32;
+    public static final Duration DEFAULT_CANCEL_TIMEOUT = Duration.ofMillis(5000);
+    public static final int DEFAULT_QUEUE_CAPACITY = 100_000;
+    public static final int DEFAULT_MAX_ATTEMPTS = 10;
+    public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(200);
+    public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
+    public static final int DEFAULT_CIRCUIT_THRESHOLD = 5;
+    public static final Duration DEFAULT_BATCH_DELAY = Duration.ofMillis(10);
+    public static final long DEFAULT_QUEUE_MAX_BYTES = 1L << 30;
+    public static final Duration DEFAULT_QUEUE_SYNC_INTERVAL = Duration.ofMillis(100);
+
+    private final String name;
+    private final URI url;
+    private final Map<String, String> headers;
+    private final PayloadEncoding encoding;
+    private final int poolSize;
+    private final Duration cancelTimeout;
+    private final TlsSettings tls;
+    private final List<Rule> rules;
+    private final int queueCapacity;
+    private final QueueOverflow queueOverflow;
+    private final QueueType queueType;
+    private final Path queueDir;
+    private final long queueMaxBytes;
+    private final Duration queueSyncInterval;
+    private final int maxAttempts;
+    private final Duration initialBackoff;
+    private final Duration maxBackoff;
+    private final int circuitThreshold;
+    private final Ordering ordering;
+    private final int batchMaxEvents;
+    private final Duration batchMaxDelay;
+    private final byte[] signingSecret;
+
+    private EndpointConfig(final Builder b) {
+        this.name = b.name;
+        this.url = b.url;
+        this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
+        this.encoding = b.encoding;
+        this.poolSize = b.poolSize;
+        this.cancelTimeout = b.cancelTimeout;
+        this.tls = b.tls;
+        this.rules = List.copyOf(b.rules);
+        this.queueCapacity = b.queueCapacity;
+        this.queueOverflow = b.queueOverflow;
+        this.queueType = b.queueType;
+        this.queueDir = b.queueDir;
+        this.queueMaxBytes = b.queueMaxBytes;
+        this.queueSyncInterval = b.queueSyncInterval;
+        this.maxAttempts = b.maxAttempts;
+        this.initialBackoff = b.initialBackoff;
+        this.maxBackoff = b.maxBackoff;
+        this.circuitThreshold = b.circuitThreshold;
+        this.ordering = b.ordering;
+        this.batchMaxEvents = b.batchMaxEvents;
+        this.batchMaxDelay = b.batchMaxDelay;
+        this.signingSecret = b.signingSecret == null ? null : b.signingSecret.clone();
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("an endpoint name is 1 to 64 letters, digits, _ or -: " + name);
+        }
+        if (queueType == QueueType.DISK && queueDir == null) {
+            throw new IllegalArgumentException("queue.type = disk needs queue.dir");
+        }
+    }
+
+    /** A builder for the endpoint {@value #DEFAULT_NAME} with every default, posting to {@code url}, no rules yet. */
+    public static Builder builder(final URI url) {
+        return new Builder(DEFAULT_NAME, url);
+    }
+
+    /** A builder for a named endpoint. */
+    public static Builder builder(final String name, final URI url) {
+        return new Builder(name, url);
+    }
+
+    /** A builder holding every value of this configuration, to change some of them. */
+    public Builder toBuilder() {
+        final Builder b = new Builder(name, url);
+        headers.forEach(b::header);
+        b.encoding(encoding).poolSize(poolSize).cancelTimeout(cancelTimeout).tls(tls)
+                .queueCapacity(queueCapacity).queueOverflow(queueOverflow).queueType(queueType).queueDir(queueDir)
+                .queueMaxBytes(queueMaxBytes).queueSyncInterval(queueSyncInterval).maxAttempts(maxAttempts)
+                .initialBackoff(initialBackoff).maxBackoff(maxBackoff).circuitThreshold(circuitThreshold)
+                .ordering(ordering).batchMaxEvents(batchMaxEvents).batchMaxDelay(batchMaxDelay)
+                .signingSecret(signingSecret);
+        rules.forEach(b::rule);
+        return b;
+    }
+
+    /** {@value #DEFAULT_NAME} for NanoMQ's block, else the name under {@code webhook.endpoints}. */
+    public String name() {
+        return name;
+    }
+
+    public URI url() {
+        return url;
+    }
+
+    /** The url as it may be logged: without user info (credentials). */
+    public String urlForLog() {
+        return redact(url);
+    }
+
+    static String redact(final URI uri) {
+        if (uri.getRawUserInfo() == null) {
+            return uri.toString();
+        }
+        return uri.getScheme() + "://***@" + uri.getRawAuthority().substring(uri.getRawAuthority().indexOf('@') + 1)
+                + (uri.getRawPath() == null ? "" : uri.getRawPath())
+                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    }
+
+    /** Configured request headers in the order they are sent (sorted by name: HOCON objects have no order). */
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    public PayloadEncoding encoding() {
+        return encoding;
+    }
+
+    public int poolSize() {
+        return poolSize;
+    }
+
+    public Duration cancelTimeout() {
+        return cancelTimeout;
+    }
+
+    /** TLS settings from the {@code ssl} block, or null to use the JVM's defaults for https. */
+    public TlsSettings tls() {
+        return tls;
+    }
+
+    public List<Rule> rules() {
+        return rules;
+    }
+
+    public int queueCapacity() {
+        return queueCapacity;
+    }
+
+    public QueueOverflow queueOverflow() {
+        return queueOverflow;
+    }
+
+    public QueueType queueType() {
+        return queueType;
+    }
+
+    /** The folder of the queue file ({@code disk}), or null. */
+    public Path queueDir() {
+        return queueDir;
+    }
+
+    /** {@code disk}: the most bytes the queue file holds; beyond, {@code queue.overflow} applies. */
+    public long queueMaxBytes() {
+        return queueMaxBytes;
+    }
+
+    /** {@code disk}: how often what was offered is committed to the file (the durable point). */
+    public Duration queueSyncInterval() {
+        return queueSyncInterval;
+    }
+
+    /** Attempts per event, the first included, counted only while the endpoint answers other requests. */
+    public int maxAttempts() {
+        return maxAttempts;
+    }
+
+    public Duration initialBackoff() {
+        return initialBackoff;
+    }
+
+    public Duration maxBackoff() {
+        return maxBackoff;
+    }
+
+    /** Consecutive connection errors, timeouts or 502/503/504 after which the endpoint counts as down. */
+    public int circuitThreshold() {
+        return circuitThreshold;
+    }
+
+    public Ordering ordering() {
+        return ordering;
+    }
+
+    public int batchMaxEvents() {
+        return batchMaxEvents;
+    }
+
+    public Duration batchMaxDelay() {
+        return batchMaxDelay;
+    }
+
+    /** The decoded Standard Webhooks secret, or null when requests are not signed. */
+    public byte[] signingSecret() {
+        return signingSecret == null ? null : signingSecret.clone();
+    }
+
+    /** The one-line summary logged at start; never contains secrets. */
+    public String summary() {
+        return name + ": url=" + urlForLog()
+                + " events=" + rules.stream().map(Rule::event).distinct().count() + " rules=" + rules.size()
+                + " encoding=" + encoding.configName()
+                + " pool_size=" + poolSize
+                + " queue=" + queueType.name().toLowerCase(Locale.ROOT) + "("
+                + (queueType == QueueType.DISK ? queueDir + ", " + queueMaxBytes + " bytes" : queueCapacity + " events")
+                + ", " + queueOverflow.name().toLowerCase(Locale.ROOT) + ")";
+    }
+
+    /** Whether {@code other} says the same in every key (a reload that does not touch this endpoint). */
+    public boolean sameAs(final EndpointConfig other) {
+        return name.equals(other.name) && url.equals(other.url) && headers.equals(other.headers)
+                && encoding == other.encoding && poolSize == other.poolSize
+                && cancelTimeout.equals(other.cancelTimeout) && Objects.equals(tlsText(), other.tlsText())
+                && rules.equals(other.rules) && ReloadKeys.restartOnlyChanges(this, other).isEmpty()
+                && maxAttempts == other.maxAttempts && initialBackoff.equals(other.initialBackoff)
+                && maxBackoff.equals(other.maxBackoff) && circuitThreshold == other.circuitThreshold
+                && batchMaxEvents == other.batchMaxEvents && batchMaxDelay.equals(other.batchMaxDelay)
+                && Arrays.equals(signingSecret, other.signingSecret);
+    }
+
+    private String tlsText() {
+        return tls == null ? null : tls.toString();
+    }
+
+    /** Fluent construction with the documented defaults. */
+    public static final class Builder {
+        private final String name;
+        private URI url;
+        private final Map<String, String> headers = new LinkedHashMap<>();
+        private PayloadEncoding encoding = PayloadEncoding.PLAIN;
+        private int poolSize = DEFAULT_POOL_SIZE;
+        private Duration cancelTimeout = DEFAULT_CANCEL_TIMEOUT;
+        private TlsSettings tls;
+        private final List<Rule> rules = new ArrayList<>();
+        private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
+        private QueueOverflow queueOverflow = QueueOverflow.DROP_OLDEST;
+        private QueueType queueType = QueueType.MEMORY;
+        private Path queueDir;
+        private long queueMaxBytes = DEFAULT_QUEUE_MAX_BYTES;
+        private Duration queueSyncInterval = DEFAULT_QUEUE_SYNC_INTERVAL;
+        private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+        private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
+        private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
+        private int circuitThreshold = DEFAULT_CIRCUIT_THRESHOLD;
+        private Ordering ordering = Ordering.NONE;
+        private int batchMaxEvents = 1;
+        private Duration batchMaxDelay = DEFAULT_BATCH_DELAY;
+        private byte[] signingSecret;
+
+        private Builder(final String name, final URI url) {
+            this.name = Objects.requireNonNull(name, "name");
+            this.url = Objects.requireNonNull(url, "url");
+        }
+
+        public Builder url(final URI value) { this.url = Objects.requireNonNull(value); return this; }
+        public Builder header(final String name, final String value) { headers.put(name, value); return this; }
+        public Builder encoding(final PayloadEncoding value) { this.encoding = value; return this; }
+        public Builder poolSize(final int value) { this.poolSize = positive("pool_size", value); return this; }
+        public Builder cancelTimeout(final Duration value) { this.cancelTimeout = value; return this; }
+        public Builder tls(final TlsSettings value) { this.tls = value; return this; }
+        public Builder rule(final Rule value) { rules.add(value); return this; }
+        public Builder queueCapacity(final int value) { this.queueCapacity = positive("queue.capacity", value); return this; }
+        public Builder queueOverflow(final QueueOverflow value) { this.queueOverflow = value; return this; }
+        public Builder queueType(final QueueType value) { this.queueType = value; return this; }
+        public Builder queueDir(final Path value) { this.queueDir = value; return this; }
+        public Builder queueMaxBytes(final long value) { this.queueMaxBytes = value; return this; }
+        public Builder queueSyncInterval(final Duration value) { this.queueSyncInterval = value; return this; }
+        public Builder maxAttempts(final int value) { this.maxAttempts = positive("retry.max_attempts", value); return this; }
+        public Builder initialBackoff(final Duration value) { this.initialBackoff = value; return this; }
+        public Builder maxBackoff(final Duration value) { this.maxBackoff = value; return this; }
+        public Builder circuitThreshold(final int value) { this.circuitThreshold = positive("circuit.failure_threshold", value); return this; }
+        public Builder ordering(final Ordering value) { this.ordering = value; return this; }
+        public Builder batchMaxEvents(final int value) { this.batchMaxEvents = positive("batch.max_events", value); return this; }
+        public Builder batchMaxDelay(final Duration value) { this.batchMaxDelay = value; return this; }
+        public Builder signingSecret(final byte[] value) { this.signingSecret = value == null ? null : value.clone(); return this; }
+
+        public EndpointConfig build() {
+            return new EndpointConfig(this);
+        }
+
+        private static int positive(final String key, final int value) {
+            if (value <= 0) {
+                throw new IllegalArgumentException(key + " must be > 0, was " + value);
+            }
+            return value;
+        }
+    }
+}

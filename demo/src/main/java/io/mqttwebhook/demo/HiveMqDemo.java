@@ -20,7 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.LocalTime;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 
@@ -32,7 +34,8 @@ import java.util.stream.Stream;
  * Options: {@code --port=N} (MQTT port), {@code --config=FILE} (your own webhook.conf or nanomq.conf
  * instead of the default; then no receiver is started unless its url points at {@code --receiver-port}),
  * {@code --receiver-port=N} (default 8080), {@code --no-webhook} (the same broker without the extension;
- * the benchmarks compare the two).
+ * the benchmarks compare the two). Several options may come in one argument
+ * ({@code -Ddemo.args="--port=1884 --config=FILE"}).
  */
 public final class HiveMqDemo {
 
@@ -44,7 +47,7 @@ public final class HiveMqDemo {
         int receiverPort = 8080;
         Path userConfig = null;
         boolean withWebhook = true;
-        for (final String arg : args) {
+        for (final String arg : options(args)) {
             if (arg.startsWith("--port=")) {
                 port = Integer.parseInt(arg.substring(7));
             } else if (arg.startsWith("--receiver-port=")) {
@@ -53,7 +56,7 @@ public final class HiveMqDemo {
                 withWebhook = false; // the same broker without the extension, for comparisons
             } else if (arg.startsWith("--config=")) {
                 userConfig = Paths.get(arg.substring(9)).toAbsolutePath();
-            } else if (!arg.isBlank()) {
+            } else {
                 System.err.println("unknown option " + arg
                         + "; options: --port=N --config=FILE --receiver-port=N --no-webhook");
                 System.exit(2);
@@ -121,6 +124,22 @@ public final class HiveMqDemo {
                     + " -t a/b/c -m hi     (Ctrl-C stops)");
         }
         stopped.await();
+    }
+
+    /**
+     * The options, also when several come in one argument: exec:exec passes {@code -Ddemo.args="--a --b"} as
+     * one. An argument is split only where a space precedes {@code --}, so a path with spaces stays whole.
+     */
+    static List<String> options(final String[] args) {
+        final List<String> options = new ArrayList<>();
+        for (final String arg : args) {
+            for (final String option : arg.strip().split("\\s+(?=--)")) {
+                if (!option.isEmpty()) {
+                    options.add(option);
+                }
+            }
+        }
+        return options;
     }
 
     private static HttpServer startReceiver(final int port) throws IOException {

@@ -10,12 +10,13 @@ root=$(pwd)
 if ! command -v nginx >/dev/null; then
   apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null
 fi
-mvn -B -q -Pbench package -DskipTests
-mvn -B -q -Pbench dependency:build-classpath -pl demo -Dmdep.outputFile=target/demo.classpath
-mvn -B -q -Pbench dependency:build-classpath -pl benchmarks -Dmdep.outputFile=target/benchmarks.classpath
+# the classpaths in the same reactor build as the jars: this build's modules, never older ones from ~/.m2
+# (the demo's pom-type dependency on the extension only orders the build; it is no classpath entry)
+mvn -B -q -Pbench package -DskipTests dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
+  -DexcludeTypes=pom
 version=$(sed -n 's|.*<version>\(.*\)</version>.*|\1|p' pom.xml | head -1)
-exec java -Xmx1g -cp "benchmarks/target/classes:$(cat benchmarks/target/benchmarks.classpath)" io.mqttwebhook.bench.EndToEnd \
-  --hivemq-cp="$root/demo/target/classes:$(cat demo/target/demo.classpath)" \
+exec java -Xmx1g -cp "benchmarks/target/classes:$(cat benchmarks/target/bench.classpath)" io.mqttwebhook.bench.EndToEnd \
+  --hivemq-cp="$root/demo/target/classes:$(cat demo/target/bench.classpath)" \
   --extension="$root/hivemq-extension/target/mqtt-webhook-$version/mqtt-webhook" \
   --moquette-lib="$root/moquette-interceptor/target/moquette-lib" \
   --moquette-jar="$root/moquette-interceptor/target/mqtt-webhook-moquette-$version.jar" \

@@ -3,6 +3,7 @@ package io.mqttwebhook;
 import io.mqttwebhook.config.ConfigLoader;
 import io.mqttwebhook.event.ConnackEvent;
 import io.mqttwebhook.event.PublishEvent;
+import io.mqttwebhook.testing.Sockets;
 import io.mqttwebhook.testing.TestReceiver;
 import io.mqttwebhook.testing.TestReceiver.Reply;
 import org.junit.jupiter.api.Test;
@@ -120,6 +121,64 @@ class ReloadTest {
             }
             await().untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.isAlive()
                     && t.getName().equals("mqtt-webhook-config-watch")));
+        }
+    }
+
+    private static java.util.Set<String> webhookThreads() {
+        final java.util.Set<String> names = new java.util.TreeSet<>();
+        for (final Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.isAlive() && (thread.getName().startsWith("mqtt-webhook") || thread.getName().contains("httpclient"))) {
+                names.add(thread.getName());
+            }
+        }
+        return names;
+    }
+
+    @Test
+    void reloadsThenAStopAtOnceLeaveNoThreadNoConnectionAndEveryEventAccountedFor(@TempDir final Path dir)
+            throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            receiver.replyWith(r -> Reply.slow(200, 20));
+            final Path file = dir.resolve("webhook.conf");
+            for (int round = 0; round < 3; round++) {
+                Files.writeString(file, conf(receiver, "{ event = on_message_publish }", "  pool_size = 4\n"));
+                final Webhook webhook = Webhook.start(ConfigLoader.load(file).config().orElseThrow());
+                for (int i = 0; i < 100; i++) {
+                    webhook.publish(publish("a/x", i));
+                }
+                await().until(() -> Sockets.establishedTo(receiver.port()) > 0);
+                // each reload builds a new HTTP client while the old one still has requests under way
+                for (int reload = 0; reload < 3; reload++) {
+                    Files.writeString(file, conf(receiver, "{ event = on_message_publish }",
+                            "  pool_size = " + (2 + reload) + "\n  headers.x-reload = \"" + reload + "\"\n"));
+                    webhook.reconfigure(ConfigLoader.load(file).config().orElseThrow());
+                    webhook.publish(publish("a/x", 1000 + reload));
+                }
+                webhook.close();
+                webhook.publish(publish("a/x", 9999)); // after the stop: counted, not ignored
+                final io.mqttwebhook.metrics.WebhookMetrics m = webhook.metrics();
+                assertThat(m.matchedTotal()).isEqualTo(104);
+                assertThat(m.deliveredCount() + m.failedCount() + m.droppedTotal()).as("accounted at the stop line")
+                        .isEqualTo(m.matchedTotal());
+                assertThat(m.queued() + m.inDelivery()).isZero();
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(webhookThreads()).isEmpty());
+                await().atMost(Duration.ofSeconds(10)).until(() -> Sockets.establishedTo(receiver.port()) == 0);
+            }
+        }
+    }
+
+    @Test
+    void aReloadNamesEveryRestartOnlyKeyItChanged(@TempDir final Path dir) throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            final Path file = dir.resolve("webhook.conf");
+            Files.writeString(file, conf(receiver, "{ event = on_message_publish }", ""));
+            try (Webhook webhook = Webhook.start(ConfigLoader.load(file).config().orElseThrow())) {
+                Files.writeString(file, conf(receiver, "{ event = on_message_publish }", "  queue.capacity = 10\n"
+                        + "  ordering = per_client\n  pool_size = 3\n  reload.interval = 1s\n"));
+                assertThat(webhook.reconfigure(ConfigLoader.load(file).config().orElseThrow()))
+                        .containsExactly("webhook.reload.interval", "webhook.queue.capacity", "webhook.ordering");
+                assertThat(webhook.config().endpoints().get(0).poolSize()).isEqualTo(3);
+            }
         }
     }
 }

@@ -137,14 +137,14 @@ class DeliveryTest {
 
     @Test
     void endpointDownThenUpDeliversEveryEventOnce() throws Exception {
-        final int port = TestReceiver.freePort();
-        final Webhook webhook = start(config("http://127.0.0.1:" + port + "/").maxAttempts(100).build());
+        final TestReceiver receiver = TestReceiver.startDown();
+        closeables.add(receiver);
+        final Webhook webhook = start(config(receiver.url("/")).maxAttempts(100).build());
         for (int i = 0; i < 20; i++) {
             webhook.publish(publish("c" + (i % 3), i));
         }
         await().until(() -> webhook.metrics().retriedCount() >= 20);
-        final TestReceiver receiver = TestReceiver.start(port);
-        closeables.add(receiver);
+        receiver.up();
         await().atMost(Duration.ofSeconds(10)).until(() -> webhook.metrics().deliveredCount() == 20);
         final Set<String> ids = new HashSet<>();
         final Set<String> bodies = new HashSet<>();
@@ -160,8 +160,9 @@ class DeliveryTest {
 
     @Test
     void endpointHealthShowsInTheMetrics() throws Exception {
-        final int port = TestReceiver.freePort();
-        final Webhook webhook = start(config("http://127.0.0.1:" + port + "/").poolSize(1).maxAttempts(1000).build());
+        final TestReceiver receiver = TestReceiver.startDown();
+        closeables.add(receiver);
+        final Webhook webhook = start(config(receiver.url("/")).poolSize(1).maxAttempts(1000).build());
         final WebhookMetrics m = webhook.metrics();
         final String e = "endpoint.default.";
         assertThat(m.snapshot()).containsEntry(e + "up", 1L).containsEntry(e + "consecutive_failures", 0L)
@@ -181,8 +182,7 @@ class DeliveryTest {
         assertThat(m.queued()).isBetween(3L, 4L);
         assertThat(m.queued() + m.inDelivery()).isEqualTo(5);
         assertThat(m.droppedTotal()).isZero();
-        final TestReceiver receiver = TestReceiver.start(port);
-        closeables.add(receiver);
+        receiver.up();
         await().atMost(Duration.ofSeconds(10)).until(() -> m.deliveredCount() == 5);
         assertThat(m.snapshot()).containsEntry(e + "up", 1L).containsEntry(e + "consecutive_failures", 0L)
                 .containsEntry(e + "failing_since_ms", 0L).containsEntry(e + "queue.oldest_age_ms", 0L)

@@ -58,9 +58,9 @@ class DiskQueueTest {
         return new PublishEvent("c" + (n % 3), "u", "t", 1, false, Integer.toString(n).getBytes(StandardCharsets.UTF_8), n);
     }
 
-    /** A receiver that records each distinct payload it accepted. */
-    private static TestReceiver recording(final int port, final Set<String> payloads) throws Exception {
-        final TestReceiver receiver = TestReceiver.start(port);
+    /** An endpoint, down until {@code up()}, that records each distinct payload it accepted. */
+    private static TestReceiver recording(final Set<String> payloads) throws Exception {
+        final TestReceiver receiver = TestReceiver.startDown();
         receiver.replyWith(r -> {
             final Matcher m = PAYLOAD.matcher(r.body());
             while (m.find()) {
@@ -73,18 +73,17 @@ class DiskQueueTest {
 
     @Test
     void anOutageLongerThanMemoryAllowsLosesNothing(@TempDir final Path dir) throws Exception {
-        final int port = TestReceiver.freePort();
         final Set<String> payloads = ConcurrentHashMap.newKeySet();
         // the memory queue would hold 100 of these 5 000 events
-        try (Webhook webhook = start(disk(port, dir).queueCapacity(100).poolSize(2))) {
+        try (TestReceiver receiver = recording(payloads);
+             Webhook webhook = start(disk(receiver.port(), dir).queueCapacity(100).poolSize(2))) {
             for (int i = 0; i < 5000; i++) {
                 webhook.publish(event(i));
             }
             await().until(() -> webhook.metrics().queued() >= 4990);
             assertThat(webhook.metrics().oldestQueuedAgeMillis()).isPositive();
-            try (TestReceiver receiver = recording(port, payloads)) {
-                await().atMost(Duration.ofSeconds(60)).until(() -> webhook.metrics().deliveredCount() == 5000);
-            }
+            receiver.up();
+            await().atMost(Duration.ofSeconds(60)).until(() -> webhook.metrics().deliveredCount() == 5000);
             assertThat(payloads).hasSize(5000);
             assertThat(webhook.metrics().droppedTotal()).isZero();
             assertThat(webhook.metrics().queued()).isZero();
@@ -93,32 +92,32 @@ class DiskQueueTest {
 
     @Test
     void eventsQueuedAtStopAreDeliveredAfterTheRestart(@TempDir final Path dir) throws Exception {
-        final int port = TestReceiver.freePort();
-        try (Webhook first = start(disk(port, dir))) {
-            for (int i = 0; i < 100; i++) {
-                first.publish(event(i));
-            }
-            await().until(() -> first.metrics().queued() + first.metrics().inDelivery() == 100);
-            first.close();
-            assertThat(first.metrics().droppedTotal()).as("kept on disk, not dropped").isZero();
-        }
-        assertThat(QueueFiles.committedEvents(dir)).isEqualTo(100);
         final Set<String> payloads = ConcurrentHashMap.newKeySet();
-        try (TestReceiver receiver = recording(port, payloads);
-             Webhook second = start(disk(port, dir))) {
-            await().atMost(Duration.ofSeconds(20)).until(() -> payloads.size() == 100);
-            await().until(() -> second.metrics().queued() == 0 && second.metrics().inDelivery() == 0);
-            assertThat(second.metrics().recoveredCount()).isEqualTo(100);
-            assertThat(second.metrics().deliveredCount()).isEqualTo(100);
-        }
-        // everything delivered is forgotten: a third start sends only what it is given (the file is in order)
-        final Set<String> again = ConcurrentHashMap.newKeySet();
-        try (TestReceiver receiver = recording(port, again);
-             Webhook third = start(disk(port, dir))) {
-            third.publish(event(777));
-            await().until(() -> third.metrics().deliveredCount() == 1);
-            assertThat(again).containsExactly("777");
-            assertThat(third.metrics().recoveredCount()).isZero();
+        try (TestReceiver receiver = recording(payloads)) {
+            try (Webhook first = start(disk(receiver.port(), dir))) {
+                for (int i = 0; i < 100; i++) {
+                    first.publish(event(i));
+                }
+                await().until(() -> first.metrics().queued() + first.metrics().inDelivery() == 100);
+                first.close();
+                assertThat(first.metrics().droppedTotal()).as("kept on disk, not dropped").isZero();
+            }
+            assertThat(QueueFiles.committedEvents(dir)).isEqualTo(100);
+            receiver.up();
+            try (Webhook second = start(disk(receiver.port(), dir))) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> payloads.size() == 100);
+                await().until(() -> second.metrics().queued() == 0 && second.metrics().inDelivery() == 0);
+                assertThat(second.metrics().recoveredCount()).isEqualTo(100);
+                assertThat(second.metrics().deliveredCount()).isEqualTo(100);
+            }
+            // everything delivered is forgotten: a third start sends only what it is given (the file is in order)
+            payloads.clear();
+            try (Webhook third = start(disk(receiver.port(), dir))) {
+                third.publish(event(777));
+                await().until(() -> third.metrics().deliveredCount() == 1);
+                assertThat(payloads).containsExactly("777");
+                assertThat(third.metrics().recoveredCount()).isZero();
+            }
         }
     }
 
@@ -147,15 +146,16 @@ class DiskQueueTest {
 
     @Test
     void aKilledJvmLosesNothingOfferedBeforeTheLastSync(@TempDir final Path dir) throws Exception {
-        final int port = TestReceiver.freePort();
-        final Process crashing = crashing(dir, port, 1000);
-        // the durable point: a copy of the file, as the crash will leave it, holds every event
-        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> QueueFiles.committedEvents(dir) == 1000);
-        kill(crashing);
         final Set<String> payloads = ConcurrentHashMap.newKeySet();
-        try (TestReceiver receiver = recording(port, payloads);
-             Webhook restarted = start(disk(port, dir))) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> payloads.size() == 1000);
+        try (TestReceiver receiver = recording(payloads)) {
+            final Process crashing = crashing(dir, receiver.port(), 1000);
+            // the durable point: a copy of the file, as the crash will leave it, holds every event
+            await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> QueueFiles.committedEvents(dir) == 1000);
+            kill(crashing);
+            receiver.up();
+            try (Webhook restarted = start(disk(receiver.port(), dir))) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> payloads.size() == 1000);
+            }
         }
     }
 
@@ -200,8 +200,9 @@ class DiskQueueTest {
 
     @Test
     void aReloadOfTheEncodingAppliesToEventsAlreadyQueued(@TempDir final Path dir) throws Exception {
-        final int port = TestReceiver.freePort();
-        final EndpointConfig plain = disk(port, dir).build();
+        final Set<String> payloads = ConcurrentHashMap.newKeySet();
+        try (TestReceiver receiver = recording(payloads)) {
+        final EndpointConfig plain = disk(receiver.port(), dir).build();
         try (Webhook webhook = Webhook.start(WebhookConfig.of(plain))) {
             for (int i = 0; i < 10; i++) {
                 webhook.publish(event(i));
@@ -210,15 +211,14 @@ class DiskQueueTest {
             await().until(() -> webhook.metrics().requestsSent() > 0
                     && webhook.metrics().queued() + webhook.metrics().inDelivery() == 10);
             webhook.reconfigure(WebhookConfig.of(plain.toBuilder().encoding(PayloadEncoding.BASE64).build()));
-            final Set<String> payloads = ConcurrentHashMap.newKeySet();
-            try (TestReceiver receiver = recording(port, payloads)) {
-                await().atMost(Duration.ofSeconds(20)).until(() -> webhook.metrics().deliveredCount() == 10);
-            }
+            receiver.up();
+            await().atMost(Duration.ofSeconds(20)).until(() -> webhook.metrics().deliveredCount() == 10);
             final Set<String> expected = new java.util.HashSet<>();
             for (int i = 0; i < 10; i++) {
                 expected.add(java.util.Base64.getEncoder().encodeToString(Integer.toString(i).getBytes(StandardCharsets.UTF_8)));
             }
             assertThat(payloads).isEqualTo(expected);
+        }
         }
     }
 
@@ -238,15 +238,15 @@ class DiskQueueTest {
 
     @Test
     void batchingAndPerClientOrderingWorkFromDisk(@TempDir final Path dir) throws Exception {
-        final int port = TestReceiver.freePort();
-        try (Webhook webhook = start(disk(port, dir).batchMaxEvents(10).batchMaxDelay(Duration.ofMillis(50))
+        try (TestReceiver receiver = TestReceiver.startDown();
+             Webhook webhook = start(disk(receiver.port(), dir).batchMaxEvents(10).batchMaxDelay(Duration.ofMillis(50))
                 .ordering(io.mqttwebhook.config.Ordering.PER_CLIENT))) {
             for (int i = 0; i < 300; i++) {
                 webhook.publish(event(i));
             }
             final Map<String, List<Integer>> order = new ConcurrentHashMap<>();
             final Pattern client = Pattern.compile("\"from_client_id\":\"(c\\d)\",\"payload\":\"(\\d+)\"");
-            try (TestReceiver receiver = TestReceiver.start(port)) {
+            {
                 receiver.replyWith(r -> {
                     assertThat(r.body()).startsWith("[{").endsWith("}]");
                     final Matcher m = client.matcher(r.body());
@@ -255,6 +255,7 @@ class DiskQueueTest {
                     }
                     return TestReceiver.Reply.status(200);
                 });
+                receiver.up();
                 await().atMost(Duration.ofSeconds(30)).until(() -> webhook.metrics().deliveredCount() == 300);
                 assertThat(receiver.count()).isLessThan(300);
             }
@@ -265,7 +266,8 @@ class DiskQueueTest {
 
     @Test
     void aTruncatedQueueFileNeverStopsTheStart(@TempDir final Path dir) throws Exception {
-        final int port = TestReceiver.freePort();
+        final TestReceiver receiver = TestReceiver.startDown();
+        final int port = receiver.port();
         try (Webhook first = start(disk(port, dir))) {
             for (int i = 0; i < 500; i++) {
                 first.publish(event(i));
@@ -276,8 +278,8 @@ class DiskQueueTest {
         final byte[] whole = Files.readAllBytes(file);
         Files.write(file, java.util.Arrays.copyOf(whole, whole.length / 2));
         // what MVStore can still read is delivered, or the file is moved aside: either way the webhook runs
-        try (TestReceiver receiver = TestReceiver.start(port);
-             Webhook second = start(disk(port, dir))) {
+        receiver.up();
+        try (receiver; Webhook second = start(disk(port, dir))) {
             second.publish(event(9999));
             await().atMost(Duration.ofSeconds(20)).until(() -> receiver.requests().stream()
                     .anyMatch(r -> r.body().contains("\"payload\":\"9999\"")));

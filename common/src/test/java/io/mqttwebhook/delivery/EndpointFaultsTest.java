@@ -56,9 +56,15 @@ class EndpointFaultsTest {
 
     @Test
     void aFlappingEndpointLosesNothing() throws Exception {
-        final int port = TestReceiver.freePort();
         final Set<String> received = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        try (Webhook webhook = start(config(port))) {
+        try (TestReceiver endpoint = TestReceiver.startDown(); Webhook webhook = start(config(endpoint.port()))) {
+            endpoint.replyWith(r -> {
+                final Matcher matcher = PAYLOAD.matcher(r.body());
+                if (matcher.find()) {
+                    received.add(matcher.group(1));
+                }
+                return Reply.status(200);
+            });
             final WebhookMetrics m = webhook.metrics();
             // ten flaps: 30 events published while the endpoint is down, a few attempts fail, then it comes up
             // for as long as it takes to deliver them, and goes down again
@@ -69,16 +75,9 @@ class EndpointFaultsTest {
                 }
                 await().atMost(Duration.ofSeconds(10)).until(() -> m.requestsSent() - m.deliveredCount() >= failedBefore + 3);
                 final int expected = (flap + 1) * 30;
-                try (TestReceiver up = TestReceiver.start(port)) {
-                    up.replyWith(r -> {
-                        final Matcher matcher = PAYLOAD.matcher(r.body());
-                        if (matcher.find()) {
-                            received.add(matcher.group(1));
-                        }
-                        return Reply.status(200);
-                    });
-                    await().atMost(Duration.ofSeconds(20)).until(() -> m.deliveredCount() == expected);
-                }
+                endpoint.up();
+                await().atMost(Duration.ofSeconds(20)).until(() -> m.deliveredCount() == expected);
+                endpoint.down();
             }
             assertThat(received).hasSize(300);
             assertAccounted(m, 300);

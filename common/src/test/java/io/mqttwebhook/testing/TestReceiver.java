@@ -109,6 +109,8 @@ public final class TestReceiver implements AutoCloseable {
     private final AtomicInteger current = new AtomicInteger();
     private final AtomicInteger maxConcurrent = new AtomicInteger();
     private volatile Function<Request, Reply> replies = r -> Reply.status(200);
+    /** Down: every connection is closed without an answer (and nothing is recorded), on the same port. */
+    private volatile boolean down;
 
     private TestReceiver(final HttpServer server) {
         this.server = server;
@@ -127,11 +129,25 @@ public final class TestReceiver implements AutoCloseable {
         return new TestReceiver(HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0));
     }
 
-    /** A port on 127.0.0.1 that nothing listens on (for "endpoint down"). */
-    public static int freePort() throws IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+    /**
+     * An endpoint that is down from the start, on a port of its own (bound to port 0, so no other process can
+     * take it between the test's start and the endpoint's recovery): it closes every connection without an
+     * answer until {@link #up()}.
+     */
+    public static TestReceiver startDown() throws IOException {
+        final TestReceiver receiver = start();
+        receiver.down = true;
+        return receiver;
+    }
+
+    /** From now on the endpoint answers (as {@link #replyWith} says). */
+    public void up() {
+        down = false;
+    }
+
+    /** From now on every connection is closed without an answer: for the plugin, the endpoint is down. */
+    public void down() {
+        down = true;
     }
 
     /** HTTPS on 127.0.0.1; with {@code needClientAuth}, the client must present a certificate. */
@@ -198,6 +214,10 @@ public final class TestReceiver implements AutoCloseable {
     }
 
     private void handle(final HttpExchange exchange) throws IOException {
+        if (down) {
+            exchange.close();
+            return;
+        }
         final int now = current.incrementAndGet();
         maxConcurrent.accumulateAndGet(now, Math::max);
         boolean open = true;

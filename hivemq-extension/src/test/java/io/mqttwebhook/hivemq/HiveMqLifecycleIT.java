@@ -41,11 +41,11 @@ class HiveMqLifecycleIT {
 
     @Test
     void eventsQueuedOnDiskAtStopAreDeliveredByTheNextBroker(@TempDir final Path dir) throws Exception {
-        final int port = TestReceiver.freePort();
+        final TestReceiver receiver = TestReceiver.startDown();
         final Path queue = dir.resolve("queue");
-        final String conf = "webhook {\n  url = \"http://127.0.0.1:" + port + "/\"\n"
+        final String conf = "webhook {\n  url = \"" + receiver.url("/") + "\"\n"
                 + "  queue { type = disk, dir = \"" + queue + "\", sync_interval = 50ms }\n"
-                + "  retry.max_attempts = 1000\n  shutdown.drain_timeout = 500ms\n"
+                + "  retry.max_attempts = 3\n  shutdown.drain_timeout = 500ms\n"
                 + "  events = [ { event = on_message_publish } ]\n}\n";
         final HiveMqBroker first = new HiveMqBroker(dir.resolve("first"), conf);
         try {
@@ -59,7 +59,8 @@ class HiveMqLifecycleIT {
             first.close(); // the endpoint is down: the stop stores and commits the 50 events, which stay in the file
         }
         assertThat(io.mqttwebhook.testing.QueueFiles.committedEvents(queue)).isEqualTo(50);
-        try (TestReceiver receiver = TestReceiver.start(port)) {
+        receiver.up();
+        try (receiver) {
             final HiveMqBroker second = new HiveMqBroker(dir.resolve("second"), conf);
             try {
                 await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodiesOf("disk").stream()

@@ -23,6 +23,13 @@ final class HiveMqMetrics {
         throw new AssertionError("no metric " + name + " in HiveMQ's registry");
     }
 
+    /** Every event an endpoint dropped, whatever the cause. */
+    static long dropped(final String endpoint) {
+        final String prefix = "io.mqttwebhook.endpoint." + endpoint + ".dropped.";
+        return Services.metricRegistry().getMeters().entrySet().stream().filter(e -> e.getKey().startsWith(prefix))
+                .mapToLong(e -> e.getValue().getCount()).sum();
+    }
+
     /** An endpoint's metric: {@code io.mqttwebhook.endpoint.<endpoint>.<metric>}. */
     static long endpoint(final String endpoint, final String metric) {
         return value("io.mqttwebhook.endpoint." + endpoint + "." + metric);

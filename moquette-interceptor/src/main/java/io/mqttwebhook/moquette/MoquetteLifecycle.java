@@ -121,10 +121,13 @@ final class MoquetteLifecycle implements AutoCloseable {
             if (server != null) {
                 awaitServer(true, 0);
                 awaitServer(false, 0);
+                // the server has stopped serving; its interceptor pool still hands over what was queued
+                awaitInterceptorThreads(STOP_WAIT_MILLIS);
             } else {
+                // the interceptor threads end only when stopServer shuts their pool down: no time limit
                 awaitInterceptorThreadsSeen();
+                awaitInterceptorThreads(0);
             }
-            awaitInterceptorThreads(STOP_WAIT_MILLIS);
             LOG.info("mqtt-webhook: Moquette has stopped; delivering what is queued");
             close();
         } catch (final InterruptedException e) {

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +16,8 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.ZipFile;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,25 +49,49 @@ class MoquetteJarIT {
         }
     }
 
-    /** Moquette's own main in a new JVM, Moquette's lib/ plus the plugin jar on its class path, in {@code home}. */
-    private static Process startMoquette(final Path home, final int port) throws Exception {
-        final String classPath = LIB.toAbsolutePath() + File.separator + "*" + File.pathSeparator + JAR.toAbsolutePath();
-        final Process moquette = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classPath, "io.moquette.broker.Server")
-                .directory(home.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("moquette.log").toFile())).start();
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-            try (Socket probe = new Socket("127.0.0.1", port)) {
-                return true;
-            }
-        });
-        return moquette;
+    /** A standalone Moquette JVM and the MQTT port it bound. */
+    private static final class Standalone {
+        final Process process;
+        final int port;
+
+        Standalone(final Process process, final int port) {
+            this.process = process;
+            this.port = port;
+        }
     }
 
-    private static void configure(final Path home, final int port, final String webhook) throws Exception {
+    private static final Pattern BOUND = Pattern.compile("bound TCP MQTT port: (\\d+)");
+
+    /**
+     * Moquette's own main in a new JVM, Moquette's lib/ plus the plugin jar on its class path, in {@code home},
+     * listening on port 0: the port it bound is read from its log (Moquette writes it at DEBUG).
+     */
+    private static Standalone startMoquette(final Path home) throws Exception {
+        final String classPath = LIB.toAbsolutePath() + File.separator + "*" + File.pathSeparator + JAR.toAbsolutePath();
+        final Path log = home.resolve("moquette.log");
+        final long logStart = Files.exists(log) ? Files.size(log) : 0;
+        final Process moquette = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dorg.slf4j.simpleLogger.log.io.moquette.broker.NewNettyAcceptor=debug",
+                "-cp", classPath, "io.moquette.broker.Server")
+                .directory(home.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        final int[] port = new int[1];
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            final String text = new String(Files.readAllBytes(log), StandardCharsets.UTF_8).substring((int) logStart);
+            final Matcher m = BOUND.matcher(text);
+            if (m.find()) {
+                port[0] = Integer.parseInt(m.group(1));
+                return true;
+            }
+            return false;
+        });
+        return new Standalone(moquette, port[0]);
+    }
+
+    private static void configure(final Path home, final String webhook) throws Exception {
         final Path config = Files.createDirectories(home.resolve("config"));
         Files.writeString(config.resolve("moquette.conf"), String.join("\n",
-                "host 127.0.0.1", "port " + port, "persistence_enabled false", "telemetry_enabled false",
+                "host 127.0.0.1", "port 0", "persistence_enabled false", "telemetry_enabled false",
                 "allow_anonymous true", "intercept.handler io.mqttwebhook.moquette.WebhookInterceptHandler", ""));
         Files.writeString(config.resolve("webhook.conf"), webhook);
     }
@@ -89,62 +114,61 @@ class MoquetteJarIT {
     }
 
     /** Restarts Moquette with no client connecting and waits until every payload of {@code id} arrived. */
-    private static void restartAndAwait(final Path home, final int port, final int endpoint, final String id,
-                                        final int count) throws Exception {
-        try (TestReceiver receiver = TestReceiver.start(endpoint)) {
-            final Process second = startMoquette(home, port);
-            try {
-                // no client connects: the webhook starts with Moquette and sends what waits in its file
-                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodiesOf(id).stream()
-                        .map(b -> b.substring(b.indexOf("\"payload\""))).distinct().count() == count);
-            } finally {
-                second.destroy();
-                second.waitFor(30, TimeUnit.SECONDS);
-            }
+    private static void restartAndAwait(final Path home, final TestReceiver receiver, final String id, final int count)
+            throws Exception {
+        receiver.up();
+        final Standalone second = startMoquette(home);
+        try {
+            // no client connects: the webhook starts with Moquette and sends what waits in its file
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.bodiesOf(id).stream()
+                    .map(b -> b.substring(b.indexOf("\"payload\""))).distinct().count() == count);
+        } finally {
+            second.process.destroy();
+            second.process.waitFor(30, TimeUnit.SECONDS);
         }
     }
 
     @Test
     void aKilledMoquetteDeliversEveryAcknowledgedPublishAfterItsRestart(@TempDir final Path home) throws Exception {
-        final int port = TestReceiver.freePort();
-        final int endpoint = TestReceiver.freePort();
-        configure(home, port, diskQueue(home, endpoint));
-        final Process first = startMoquette(home, port);
-        try {
-            publish(port, "crash", 200);
-            // the durable point: a copy of the file, as the crash will leave it, holds every acknowledged publish
-            await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
-                    .until(() -> QueueFiles.committedEvents(home.resolve("queue")) == 200);
-        } finally {
-            first.destroyForcibly(); // SIGKILL: no shutdown hook runs
-            assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        try (TestReceiver receiver = TestReceiver.startDown()) {
+            configure(home, diskQueue(home, receiver.port()));
+            final Standalone first = startMoquette(home);
+            try {
+                publish(first.port, "crash", 200);
+                // the durable point: a copy of the file, as the crash will leave it, holds every acknowledged publish
+                await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                        .until(() -> QueueFiles.committedEvents(home.resolve("queue")) == 200);
+            } finally {
+                first.process.destroyForcibly(); // SIGKILL: no shutdown hook runs
+                assertThat(first.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            }
+            restartAndAwait(home, receiver, "crash", 200);
         }
-        restartAndAwait(home, port, endpoint, "crash", 200);
     }
 
     @Test
     void aMoquetteStoppedRightAfterTheLastAcknowledgementDeliversEverythingAfterItsRestart(@TempDir final Path home)
             throws Exception {
-        final int port = TestReceiver.freePort();
-        final int endpoint = TestReceiver.freePort();
-        configure(home, port, diskQueue(home, endpoint));
-        final Process first = startMoquette(home, port);
-        publish(port, "sigterm", 500);
-        first.destroy(); // SIGTERM at once: Moquette's shutdown hook and the webhook's run
-        assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        final String log = Files.readString(home.resolve("moquette.log"));
-        assertThat(log).contains("mqtt-webhook stopped endpoint default: matched=500 delivered=0 failed=0 dropped=0");
-        assertThat(QueueFiles.committedEvents(home.resolve("queue"))).isEqualTo(500);
-        restartAndAwait(home, port, endpoint, "sigterm", 500);
+        try (TestReceiver receiver = TestReceiver.startDown()) {
+            configure(home, diskQueue(home, receiver.port()));
+            final Standalone first = startMoquette(home);
+            publish(first.port, "sigterm", 500);
+            first.process.destroy(); // SIGTERM at once: Moquette's shutdown hook and the webhook's run
+            assertThat(first.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            final String log = Files.readString(home.resolve("moquette.log"));
+            assertThat(log).contains("mqtt-webhook stopped endpoint default: matched=500 delivered=0 failed=0 dropped=0");
+            assertThat(QueueFiles.committedEvents(home.resolve("queue"))).isEqualTo(500);
+            restartAndAwait(home, receiver, "sigterm", 500);
+        }
     }
 
     @Test
     void standaloneMoquetteWithTheJarInItsClassPath(@TempDir final Path home) throws Exception {
         try (TestReceiver receiver = TestReceiver.start()) {
-            final int port = TestReceiver.freePort();
-            configure(home, port, "webhook {\n  url = \"" + receiver.url("/") + "\"\n"
+            configure(home, "webhook {\n  url = \"" + receiver.url("/") + "\"\n"
                     + "  events = [ { event = on_message_publish }, { event = on_client_disconnected } ]\n}\n");
-            final Process moquette = startMoquette(home, port);
+            final Standalone moquette = startMoquette(home);
+            final int port = moquette.port;
             try {
                 final Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier("standalone")
                         .serverHost("127.0.0.1").serverPort(port).buildBlocking();
@@ -161,8 +185,8 @@ class MoquetteJarIT {
                         .contains("{\"reason\":\"normal\",\"username\":\"undefined\",\"clientid\":\"standalone\","
                                 + "\"action\":\"client_disconnected\"}");
             } finally {
-                moquette.destroy(); // SIGTERM: Moquette's shutdown hook stops the server
-                assertThat(moquette.waitFor(30, TimeUnit.SECONDS)).as("moquette stopped").isTrue();
+                moquette.process.destroy(); // SIGTERM: Moquette's shutdown hook stops the server
+                assertThat(moquette.process.waitFor(30, TimeUnit.SECONDS)).as("moquette stopped").isTrue();
             }
             assertThat(Files.readString(home.resolve("moquette.log"))).doesNotContain("Unable to invoke");
             assertThat(receiver.requests()).extracting(TestReceiver.Request::body).contains("{\"reason\":\"connection_lost\","

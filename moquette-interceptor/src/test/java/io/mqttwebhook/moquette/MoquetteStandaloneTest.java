@@ -98,10 +98,10 @@ class MoquetteStandaloneTest {
 
     @Test
     void eventsQueuedOnDiskAtStopAreDeliveredAfterARestart(@TempDir final Path dir) throws Exception {
-        final int port = TestReceiver.freePort();
-        final String conf = "webhook {\n  url = \"http://127.0.0.1:" + port + "/\"\n"
+        final TestReceiver receiver = TestReceiver.startDown();
+        final String conf = "webhook {\n  url = \"" + receiver.url("/") + "\"\n"
                 + "  queue { type = disk, dir = \"" + dir.resolve("queue") + "\", sync_interval = 50ms }\n"
-                + "  retry.max_attempts = 1000\n  shutdown.drain_timeout = 500ms\n"
+                + "  retry.max_attempts = 3\n  shutdown.drain_timeout = 500ms\n"
                 + "  events = [ { event = on_message_publish } ]\n}\n";
         final WebhookInterceptHandler first = new WebhookInterceptHandler(ConfigLoader.parse(conf, "t").config().orElseThrow());
         try (MoquetteBroker broker = new MoquetteBroker(java.util.List.of(first), null)) {
@@ -114,7 +114,8 @@ class MoquetteStandaloneTest {
         }
         first.close(); // the endpoint is down: the stop stores and commits the events, which stay in the file
         assertThat(io.mqttwebhook.testing.QueueFiles.committedEvents(dir.resolve("queue"))).isEqualTo(50);
-        try (TestReceiver receiver = TestReceiver.start(port)) {
+        receiver.up();
+        try (receiver) {
             final WebhookInterceptHandler second =
                     new WebhookInterceptHandler(ConfigLoader.parse(conf, "t").config().orElseThrow());
             try (MoquetteBroker broker = new MoquetteBroker(java.util.List.of(second), null)) {

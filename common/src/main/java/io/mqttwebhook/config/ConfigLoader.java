@@ -60,7 +60,9 @@ public final class ConfigLoader {
             "ssl.enable", "ssl.cacertfile", "ssl.certfile", "ssl.keyfile", "ssl.key_password", "ssl.verify",
             "queue.capacity", "queue.overflow", "queue.type", "queue.dir", "queue.max_bytes", "queue.sync_interval",
             "retry.max_attempts", "retry.initial_backoff", "retry.max_backoff", "circuit.failure_threshold",
-            "ordering", "batch.max_events", "batch.max_delay", "signing.secret");
+            "ordering", "batch.max_events", "batch.max_delay", "signing.secret",
+            "dead_letter.enable", "dead_letter.dir", "dead_letter.max_bytes",
+            "rate_limit", "rate_limit.events_per_second", "rate_limit.requests_per_second", "rate_limit.burst");
     /** The keys of the webhook as a whole, in the webhook block only. */
     static final Set<String> WEBHOOK_KEYS = Set.of("enable", "shutdown.drain_timeout", "authenticator_class",
             "reload.interval");
@@ -302,7 +304,7 @@ public final class ConfigLoader {
                 if (queueDir.isEmpty()) {
                     error("queue.type", "\"disk\" needs queue.dir, the folder that holds the queue file");
                 } else {
-                    writableFolder(queueDir.get());
+                    writableFolder("queue.dir", queueDir.get());
                 }
             }
             positiveBytes("queue.max_bytes").ifPresent(b::queueMaxBytes);
@@ -324,6 +326,8 @@ public final class ConfigLoader {
             positiveInt("batch.max_events").ifPresent(b::batchMaxEvents);
             duration("batch.max_delay", false).ifPresent(b::batchMaxDelay);
             signingSecret().ifPresent(b::signingSecret);
+            deadLetters(b, queueType.orElse(QueueType.MEMORY));
+            rateLimit().ifPresent(b::rateLimit);
             if (errors.size() > before) {
                 return Optional.empty();
             }
@@ -334,11 +338,11 @@ public final class ConfigLoader {
          * The queue folder must be usable by the broker: an existing writable folder, or one that can be
          * created in an existing writable parent. Nothing is created here (the check command reads only).
          */
-        private void writableFolder(final Path dir) {
+        private void writableFolder(final String key, final Path dir) {
             final Path absolute = dir.toAbsolutePath();
             if (Files.exists(absolute)) {
                 if (!Files.isDirectory(absolute) || !Files.isWritable(absolute)) {
-                    error("queue.dir", "\"" + dir + "\" is not a writable folder");
+                    error(key, "\"" + dir + "\" is not a writable folder");
                 }
                 return;
             }
@@ -347,8 +351,86 @@ public final class ConfigLoader {
                 parent = parent.getParent();
             }
             if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
-                error("queue.dir", "\"" + dir + "\" cannot be created: " + (parent == null ? "no existing parent"
+                error(key, "\"" + dir + "\" cannot be created: " + (parent == null ? "no existing parent"
                         : parent + " is not a writable folder"));
+            }
+        }
+
+        /**
+         * {@code dead_letter.*}: on with a dir, or by default for a disk queue (in its folder); off for a memory
+         * queue without a dir, or with {@code enable = false}.
+         */
+        private void deadLetters(final EndpointConfig.Builder b, final QueueType queueType) {
+            final Boolean enable = block.hasPath("dead_letter.enable") ? bool("dead_letter.enable", true) : null;
+            b.deadLetterEnabled(enable);
+            final Optional<Path> dir = string("dead_letter.dir").filter(d -> !d.isBlank()).map(Paths::get);
+            dir.ifPresent(b::deadLetterDir);
+            if (dir.isPresent() && !Boolean.FALSE.equals(enable)) {
+                writableFolder("dead_letter.dir", dir.get());
+            }
+            positiveBytes("dead_letter.max_bytes").ifPresent(b::deadLetterMaxBytes);
+            if (Boolean.TRUE.equals(enable) && dir.isEmpty() && queueType != QueueType.DISK) {
+                error("dead_letter.enable", "true needs dead_letter.dir, the folder of the dead-letter files (a disk"
+                        + " queue has one by default: <queue.dir>/" + EndpointConfig.DEFAULT_DEAD_LETTER_FOLDER + ")");
+            }
+        }
+
+        /**
+         * {@code rate_limit = 100} (events per second) or {@code rate_limit { events_per_second = 100 }} /
+         * {@code { requests_per_second = 10 }}, with an optional {@code burst}.
+         */
+        private Optional<RateLimit> rateLimit() {
+            if (!block.hasPath("rate_limit")) {
+                return Optional.empty();
+            }
+            final ConfigValueType type = block.getValue("rate_limit").valueType();
+            if (type == ConfigValueType.NUMBER) {
+                return positiveNumber("rate_limit").map(rate -> RateLimit.of(RateLimit.Unit.EVENTS, rate));
+            }
+            if (type != ConfigValueType.OBJECT) {
+                error("rate_limit", rendered("rate_limit") + " must be a number of events per second (rate_limit = 100)"
+                        + " or a block rate_limit { events_per_second = 100 } / { requests_per_second = 10, burst = 1 }");
+                return Optional.empty();
+            }
+            final Optional<Double> events = positiveNumber("rate_limit.events_per_second");
+            final Optional<Double> requests = positiveNumber("rate_limit.requests_per_second");
+            final Optional<Double> burst = positiveNumber("rate_limit.burst");
+            if (events.isPresent() && requests.isPresent()) {
+                error("rate_limit.requests_per_second", "set either rate_limit.events_per_second or"
+                        + " rate_limit.requests_per_second, not both");
+                return Optional.empty();
+            }
+            if (events.isEmpty() && requests.isEmpty()) {
+                if (!block.hasPath("rate_limit.events_per_second") && !block.hasPath("rate_limit.requests_per_second")) {
+                    error("rate_limit", "needs events_per_second or requests_per_second, e.g."
+                            + " rate_limit { events_per_second = 100 }");
+                }
+                return Optional.empty();
+            }
+            if (burst.isPresent() && burst.get() < 1) {
+                error("rate_limit.burst", rendered("rate_limit.burst") + " must be at least 1");
+                return Optional.empty();
+            }
+            final RateLimit.Unit unit = events.isPresent() ? RateLimit.Unit.EVENTS : RateLimit.Unit.REQUESTS;
+            final double rate = events.isPresent() ? events.get() : requests.get();
+            return Optional.of(burst.isPresent() ? RateLimit.of(unit, rate, burst.get()) : RateLimit.of(unit, rate));
+        }
+
+        /** A number greater than 0, decimals allowed ("0.5" per second). */
+        private Optional<Double> positiveNumber(final String key) {
+            if (!block.hasPath(key)) {
+                return Optional.empty();
+            }
+            try {
+                final double value = block.getDouble(key);
+                if (!(value > 0) || Double.isInfinite(value)) {
+                    error(key, rendered(key) + " must be a number greater than 0");
+                    return Optional.empty();
+                }
+                return Optional.of(value);
+            } catch (final com.typesafe.config.ConfigException e) {
+                error(key, rendered(key) + " must be a number greater than 0");
+                return Optional.empty();
             }
         }
 

@@ -39,6 +39,9 @@ public final class EndpointConfig {
     public static final Duration DEFAULT_BATCH_DELAY = Duration.ofMillis(10);
     public static final long DEFAULT_QUEUE_MAX_BYTES = 1L << 30;
     public static final Duration DEFAULT_QUEUE_SYNC_INTERVAL = Duration.ofMillis(100);
+    public static final long DEFAULT_DEAD_LETTER_MAX_BYTES = 100L << 20;
+    /** Where a disk queue's dead letters go unless {@code dead_letter.dir} says otherwise: in {@code queue.dir}. */
+    public static final String DEFAULT_DEAD_LETTER_FOLDER = "dead-letters";
 
     private final String name;
     private final URI url;
@@ -62,6 +65,11 @@ public final class EndpointConfig {
     private final int batchMaxEvents;
     private final Duration batchMaxDelay;
     private final byte[] signingSecret;
+    /** {@code dead_letter.enable}: null when not set (then on for a disk queue or a set dir). */
+    private final Boolean deadLetterEnabled;
+    private final Path deadLetterDir;
+    private final long deadLetterMaxBytes;
+    private final RateLimit rateLimit;
 
     private EndpointConfig(final Builder b) {
         this.name = b.name;
@@ -86,11 +94,18 @@ public final class EndpointConfig {
         this.batchMaxEvents = b.batchMaxEvents;
         this.batchMaxDelay = b.batchMaxDelay;
         this.signingSecret = b.signingSecret == null ? null : b.signingSecret.clone();
+        this.deadLetterEnabled = b.deadLetterEnabled;
+        this.deadLetterDir = b.deadLetterDir;
+        this.deadLetterMaxBytes = b.deadLetterMaxBytes;
+        this.rateLimit = b.rateLimit;
         if (!NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("an endpoint name is 1 to 64 letters, digits, _ or -: " + name);
         }
         if (queueType == QueueType.DISK && queueDir == null) {
             throw new IllegalArgumentException("queue.type = disk needs queue.dir");
+        }
+        if (Boolean.TRUE.equals(deadLetterEnabled) && deadLetterDir() == null) {
+            throw new IllegalArgumentException("dead_letter.enable = true needs dead_letter.dir (or queue.type = disk)");
         }
     }
 
@@ -114,6 +129,8 @@ public final class EndpointConfig {
                 .initialBackoff(initialBackoff).maxBackoff(maxBackoff).circuitThreshold(circuitThreshold)
                 .ordering(ordering).batchMaxEvents(batchMaxEvents).batchMaxDelay(batchMaxDelay)
                 .signingSecret(signingSecret);
+        b.deadLetterEnabled(deadLetterEnabled).deadLetterDir(deadLetterDir).deadLetterMaxBytes(deadLetterMaxBytes)
+                .rateLimit(rateLimit);
         rules.forEach(b::rule);
         return b;
     }
@@ -229,6 +246,30 @@ public final class EndpointConfig {
         return signingSecret == null ? null : signingSecret.clone();
     }
 
+    /**
+     * The folder dead letters are written to, or null when they are off: {@code dead_letter.dir}, else
+     * {@code <queue.dir>/dead-letters} for a disk queue; {@code dead_letter.enable = false} turns them off.
+     */
+    public Path deadLetterDir() {
+        if (Boolean.FALSE.equals(deadLetterEnabled)) {
+            return null;
+        }
+        if (deadLetterDir != null) {
+            return deadLetterDir;
+        }
+        return queueType == QueueType.DISK ? queueDir.resolve(DEFAULT_DEAD_LETTER_FOLDER) : null;
+    }
+
+    /** The most bytes the dead-letter files of this endpoint hold; beyond, the oldest file is deleted. */
+    public long deadLetterMaxBytes() {
+        return deadLetterMaxBytes;
+    }
+
+    /** {@code rate_limit}, or null when events go out as fast as the endpoint takes them. */
+    public RateLimit rateLimit() {
+        return rateLimit;
+    }
+
     /** The one-line summary logged at start; never contains secrets. */
     public String summary() {
         return name + ": url=" + urlForLog()
@@ -249,7 +290,7 @@ public final class EndpointConfig {
                 && maxAttempts == other.maxAttempts && initialBackoff.equals(other.initialBackoff)
                 && maxBackoff.equals(other.maxBackoff) && circuitThreshold == other.circuitThreshold
                 && batchMaxEvents == other.batchMaxEvents && batchMaxDelay.equals(other.batchMaxDelay)
-                && Arrays.equals(signingSecret, other.signingSecret);
+                && Arrays.equals(signingSecret, other.signingSecret) && Objects.equals(rateLimit, other.rateLimit);
     }
 
     private String tlsText() {
@@ -280,6 +321,10 @@ public final class EndpointConfig {
         private int batchMaxEvents = 1;
         private Duration batchMaxDelay = DEFAULT_BATCH_DELAY;
         private byte[] signingSecret;
+        private Boolean deadLetterEnabled;
+        private Path deadLetterDir;
+        private long deadLetterMaxBytes = DEFAULT_DEAD_LETTER_MAX_BYTES;
+        private RateLimit rateLimit;
 
         private Builder(final String name, final URI url) {
             this.name = Objects.requireNonNull(name, "name");
@@ -307,6 +352,11 @@ public final class EndpointConfig {
         public Builder batchMaxEvents(final int value) { this.batchMaxEvents = positive("batch.max_events", value); return this; }
         public Builder batchMaxDelay(final Duration value) { this.batchMaxDelay = value; return this; }
         public Builder signingSecret(final byte[] value) { this.signingSecret = value == null ? null : value.clone(); return this; }
+        /** {@code dead_letter.enable}; null: on when a dead-letter dir is set or the queue is on disk. */
+        public Builder deadLetterEnabled(final Boolean value) { this.deadLetterEnabled = value; return this; }
+        public Builder deadLetterDir(final Path value) { this.deadLetterDir = value; return this; }
+        public Builder deadLetterMaxBytes(final long value) { this.deadLetterMaxBytes = value; return this; }
+        public Builder rateLimit(final RateLimit value) { this.rateLimit = value; return this; }
 
         public EndpointConfig build() {
             return new EndpointConfig(this);

@@ -28,6 +28,8 @@ public final class ReloadKeys {
         ENDPOINT.put("queue.max_bytes", EndpointConfig::queueMaxBytes);
         ENDPOINT.put("queue.sync_interval", EndpointConfig::queueSyncInterval);
         ENDPOINT.put("ordering", EndpointConfig::ordering);
+        ENDPOINT.put("dead_letter.dir", EndpointConfig::deadLetterDir);
+        ENDPOINT.put("dead_letter.max_bytes", EndpointConfig::deadLetterMaxBytes);
         WEBHOOK.put("reload.interval", WebhookConfig::reloadInterval);
         WEBHOOK.put("authenticator_class", WebhookConfig::authenticatorClass);
     }

@@ -21,6 +21,9 @@ import java.util.function.LongSupplier;
  */
 public final class EndpointMetrics {
 
+    /** The {@code circuit.state} of an endpoint that answered 410 Gone. */
+    private static final long GONE_STATE = 4;
+
     private final String name;
     private final String prefix;
     private final Meter matched = new Meter();
@@ -39,6 +42,7 @@ public final class EndpointMetrics {
     private volatile LongSupplier inDelivery = () -> 0;
     private volatile LongSupplier oldestQueuedAgeMillis = () -> 0;
     private volatile Health health = Health.NONE;
+    private final DeadLetterMetrics deadLetters = new DeadLetterMetrics();
 
     /** What the endpoint's health tracker tells the metrics. */
     public interface Health {
@@ -85,10 +89,18 @@ public final class EndpointMetrics {
         registry.register(prefix + "in_flight", (Gauge<Long>) this::inFlight);
         registry.register(prefix + "in_delivery", (Gauge<Long>) this::inDelivery);
         registry.register(prefix + "queue.oldest_age_ms", (Gauge<Long>) this::oldestQueuedAgeMillis);
-        registry.register(prefix + "up", (Gauge<Long>) () -> health.consecutiveFailures() == 0 ? 1L : 0L);
+        // an endpoint that said 410 Gone is not up, though it answered
+        registry.register(prefix + "up", (Gauge<Long>) () ->
+                health.consecutiveFailures() == 0 && health.circuitState() != GONE_STATE ? 1L : 0L);
         registry.register(prefix + "circuit.state", (Gauge<Long>) () -> health.circuitState());
         registry.register(prefix + "consecutive_failures", (Gauge<Long>) () -> health.consecutiveFailures());
         registry.register(prefix + "failing_since_ms", (Gauge<Long>) () -> health.failingSinceMillis());
+        deadLetters.register(registry, prefix);
+    }
+
+    /** The {@code dead_letter.*} metrics of this endpoint. */
+    public DeadLetterMetrics deadLetters() {
+        return deadLetters;
     }
 
     /** The prefix of this endpoint's metric names, {@code io.mqttwebhook.endpoint.<name>.}. */
@@ -240,9 +252,47 @@ public final class EndpointMetrics {
         return deliveryLatency;
     }
 
-    /** The accounting of this endpoint as the stop line prints it. */
+    /**
+     * The accounting of this endpoint as the stop line prints it; every give-up counter that is not zero
+     * follows, with how many of its events were written as dead letters.
+     */
     public String accounting() {
-        return "matched=" + matchedCount() + " delivered=" + deliveredCount() + " failed=" + failedCount()
-                + " dropped=" + droppedTotal();
+        final StringBuilder line = new StringBuilder("matched=").append(matchedCount()).append(" delivered=")
+                .append(deliveredCount()).append(" failed=").append(failedCount()).append(" dropped=").append(droppedTotal());
+        final StringBuilder causes = new StringBuilder();
+        for (final DeadLetterCause cause : DeadLetterCause.values()) {
+            final long given = givenUpCount(cause);
+            if (given > 0) {
+                causes.append(causes.length() == 0 ? "" : ", ").append(cause.counter()).append('=').append(given)
+                        .append(" dead-lettered=").append(deadLetters.writtenCount(cause));
+            }
+        }
+        if (causes.length() > 0) {
+            line.append(" (").append(causes).append(')');
+        }
+        appendIfAny(line, "dead_letter.write_failed", deadLetters.writeFailedCount());
+        appendIfAny(line, "dead_letter.handoff_full", deadLetters.handoffFullCount());
+        appendIfAny(line, "dead_letter.rotated_out", deadLetters.rotatedOutCount());
+        return line.toString();
+    }
+
+    private static void appendIfAny(final StringBuilder line, final String name, final long value) {
+        if (value > 0) {
+            line.append(' ').append(name).append('=').append(value);
+        }
+    }
+
+    /** Events given up for this cause: the {@code failed.*} or {@code dropped.*} counter it belongs to. */
+    public long givenUpCount(final DeadLetterCause cause) {
+        switch (cause) {
+            case STATUS_3XX:
+                return failed3xx.getCount();
+            case STATUS_4XX:
+                return failed4xx.getCount();
+            case SERIALIZATION_FAILED:
+                return failedOther.getCount();
+            default:
+                return droppedCount(DropCause.valueOf(cause.name()));
+        }
     }
 }

@@ -1,0 +1,89 @@
+package io.mqttwebhook.metrics;
+
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Meter;
+import com.codahale.metrics.MetricRegistry;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * An endpoint's dead-letter metrics, {@code io.mqttwebhook.endpoint.<name>.dead_letter.*}: per cause the
+ * events written ({@code dead_letter.<cause>}, next to the {@code failed.*} / {@code dropped.*} counter the
+ * cause belongs to), those that could not be ({@code write_failed}: the file could not be written;
+ * {@code handoff_full}: the writer was 10 000 behind), lines deleted with the oldest file when the folder went
+ * over {@code dead_letter.max_bytes} ({@code rotated_out}), and the gauge {@code pending} (waiting for the
+ * writer). All zero while dead letters are off.
+ */
+public final class DeadLetterMetrics {
+
+    private final Map<DeadLetterCause, Meter> written = new EnumMap<>(DeadLetterCause.class);
+    private final Meter writeFailed = new Meter();
+    private final Meter handoffFull = new Meter();
+    private final Meter rotatedOut = new Meter();
+    private volatile LongSupplier pending = () -> 0;
+
+    DeadLetterMetrics() {
+        for (final DeadLetterCause cause : DeadLetterCause.values()) {
+            written.put(cause, new Meter());
+        }
+    }
+
+    void register(final MetricRegistry registry, final String prefix) {
+        written.forEach((cause, meter) -> registry.register(prefix + "dead_letter." + cause.configName(), meter));
+        registry.register(prefix + "dead_letter.write_failed", writeFailed);
+        registry.register(prefix + "dead_letter.handoff_full", handoffFull);
+        registry.register(prefix + "dead_letter.rotated_out", rotatedOut);
+        registry.register(prefix + "dead_letter.pending", (Gauge<Long>) () -> pending.getAsLong());
+    }
+
+    /** Connects the gauge of events waiting for the writer. */
+    public void bind(final LongSupplier pendingEvents) {
+        this.pending = pendingEvents;
+    }
+
+    public void written(final DeadLetterCause cause, final long events) {
+        written.get(cause).mark(events);
+    }
+
+    public void writeFailed(final long events) {
+        writeFailed.mark(events);
+    }
+
+    public void handoffFull(final long events) {
+        handoffFull.mark(events);
+    }
+
+    public void rotatedOut(final long lines) {
+        rotatedOut.mark(lines);
+    }
+
+    public long writtenCount(final DeadLetterCause cause) {
+        return written.get(cause).getCount();
+    }
+
+    public long writtenTotal() {
+        long total = 0;
+        for (final Meter meter : written.values()) {
+            total += meter.getCount();
+        }
+        return total;
+    }
+
+    public long writeFailedCount() {
+        return writeFailed.getCount();
+    }
+
+    public long handoffFullCount() {
+        return handoffFull.getCount();
+    }
+
+    public long rotatedOutCount() {
+        return rotatedOut.getCount();
+    }
+
+    public long pending() {
+        return pending.getAsLong();
+    }
+}

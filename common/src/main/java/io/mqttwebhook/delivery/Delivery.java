@@ -3,12 +3,14 @@ package io.mqttwebhook.delivery;
 import io.mqttwebhook.config.EndpointConfig;
 import io.mqttwebhook.config.Ordering;
 import io.mqttwebhook.event.WebhookEvent;
+import io.mqttwebhook.metrics.DeadLetterCause;
 import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
@@ -29,7 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * accounts for every event exactly once (delivered, failed, or dropped by cause). Its collaborators:
  * {@link Slots} (pool_size and batching), {@link EndpointHealth} (the circuit: an outage parks retries
  * instead of burning them), the shared timer (retry waits, probes, the cancel_timeout sweep), {@link Route}
- * (the HTTP client of the configuration in force) and {@link LossReporter}. Threads: one dispatcher of its
+ * (the HTTP client of the configuration in force), {@link LossReporter} and {@link DeadLetters} (every event
+ * given up). Threads: one dispatcher of its
  * own; the HTTP client's I/O threads settle a 2xx on the spot and start the next full request; everything
  * else runs on the timer.
  */
@@ -59,6 +62,7 @@ final class Delivery implements EndpointHealth.Actions {
     private final LossReporter lossReporter;
     private final String idPrefix;
     private final AtomicLong idSequence = new AtomicLong();
+    private final DeadLetters deadLetters;
     private final ReentrantLock drainLock = new ReentrantLock();
     private final Condition drained = drainLock.newCondition();
     private Thread thread;
@@ -68,8 +72,9 @@ final class Delivery implements EndpointHealth.Actions {
     private volatile boolean closing;
 
     Delivery(final EndpointConfig config, final EventQueue queue, final EndpointMetrics metrics,
-             final ScheduledExecutorService timer) {
+             final ScheduledExecutorService timer, final DeadLetters deadLetters) {
         this.name = config.name();
+        this.deadLetters = deadLetters;
         this.queue = queue;
         this.metrics = metrics;
         this.timer = timer;
@@ -230,6 +235,7 @@ final class Delivery implements EndpointHealth.Actions {
             LOG.error("mqtt-webhook: endpoint {} cannot serialize {}; counted as failed.other", name, job.events, e);
             if (job.settle()) {
                 metrics.failed(0, job.events.size());
+                deadLetters.job(job, DeadLetterCause.SERIALIZATION_FAILED, "the body cannot be written: " + e);
                 finish(job);
             }
             return;
@@ -292,6 +298,7 @@ final class Delivery implements EndpointHealth.Actions {
                 health.answered(job, true);
                 if (job.settle()) {
                     metrics.failed(outcome.status, job.events.size());
+                    deadLetters.job(job, DeadLetterCause.refused(outcome.status), null);
                     finish(job);
                 }
                 break;
@@ -396,6 +403,7 @@ final class Delivery implements EndpointHealth.Actions {
     private void settleDropped(final Job job, final DropCause cause) {
         if (job.settle()) {
             metrics.dropped(cause, job.events.size());
+            deadLetters.job(job, DeadLetterCause.of(cause), null);
             finish(job);
         }
     }
@@ -544,14 +552,17 @@ final class Delivery implements EndpointHealth.Actions {
             }
             settleAtStop(job, cause);
         }
-        int left = queue.drainAll().size();
+        final List<WebhookEvent> left = new ArrayList<>(queue.drainAll());
         if (ordering != null) {
             // held events were taken from the queue: a durable queue still has them
-            final int held = ordering.drainAll().size();
-            left += queue.durable() ? 0 : held;
+            final List<WebhookEvent> held = ordering.drainAll();
+            if (!queue.durable()) {
+                left.addAll(held);
+            }
         }
-        if (left > 0) {
-            metrics.dropped(cause, left);
+        if (!left.isEmpty()) {
+            metrics.dropped(cause, left.size());
+            deadLetters.events(DeadLetterCause.of(cause), left);
         }
         for (final Route each : routes) {
             each.close(); // the current one, and any retired one whose last attempt had not ended

@@ -3,6 +3,7 @@ package io.mqttwebhook.delivery;
 import io.mqttwebhook.config.QueueOverflow;
 import io.mqttwebhook.event.EventCodec;
 import io.mqttwebhook.event.WebhookEvent;
+import io.mqttwebhook.metrics.DeadLetterCause;
 import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
 import org.h2.mvstore.MVMap;
@@ -33,7 +34,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * every {@code queue.sync_interval}: what was offered before the last commit survives a crash. The key gives
  * the event its {@code webhook-id}, the same after a restart. Events taken for delivery stay in the file until
  * they are settled, so a crash mid-request delivers them again, with the same id. A file that cannot be opened
- * is moved aside and a new one started, never a crash loop.
+ * is moved aside and a new one started, never a crash loop. Events it drops (overflow, a file that cannot be
+ * written) go to the endpoint's {@link DeadLetters}, by hand-off.
  */
 public final class DiskEventQueue implements EventQueue {
 
@@ -54,6 +56,7 @@ public final class DiskEventQueue implements EventQueue {
     private final long maxBytes;
     private final long syncNanos;
     private final EndpointMetrics metrics;
+    private final DeadLetters deadLetters;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition stored = lock.newCondition();
     private volatile MVStore store;
@@ -74,8 +77,9 @@ public final class DiskEventQueue implements EventQueue {
     private long lastErrorLogNanos;
 
     public DiskEventQueue(final Path dir, final long maxBytes, final QueueOverflow overflow, final Duration sync,
-                          final EndpointMetrics metrics) {
+                          final EndpointMetrics metrics, final DeadLetters deadLetters) {
         this.dir = dir;
+        this.deadLetters = deadLetters;
         this.overflow = overflow;
         this.maxBytes = maxBytes;
         this.syncNanos = Math.max(1, sync.toNanos());
@@ -155,6 +159,7 @@ public final class DiskEventQueue implements EventQueue {
         final List<WebhookEvent> lost = new ArrayList<>();
         handoff.drainTo(lost);
         metrics.dropped(DropCause.DISK_ERROR, lost.size());
+        deadLetters.events(DeadLetterCause.DISK_ERROR, lost);
         LOG.error("mqtt-webhook: the disk queue in {} cannot be opened; events of this endpoint are dropped and counted"
                 + " (dropped.disk_error) until the broker restarts with a usable queue.dir: {}", dir, cause.toString());
     }
@@ -163,9 +168,11 @@ public final class DiskEventQueue implements EventQueue {
     public void offer(final WebhookEvent event) {
         if (failed) {
             metrics.dropped(DropCause.DISK_ERROR, 1);
+            deadLetters.event(DeadLetterCause.DISK_ERROR, event);
         } else if (!handoff.offer(event)) {
             // the writer cannot keep up with the disk: never block the broker
             metrics.dropped(DropCause.QUEUE_FULL, 1);
+            deadLetters.event(DeadLetterCause.QUEUE_FULL, event);
         }
     }
 
@@ -183,7 +190,7 @@ public final class DiskEventQueue implements EventQueue {
                     for (final WebhookEvent event : batch) {
                         records.add(EventCodec.encode(event)); // outside the lock the delivery threads take
                     }
-                    storeAll(records);
+                    storeAll(batch, records);
                     batch.clear();
                     records.clear();
                 }
@@ -200,24 +207,30 @@ public final class DiskEventQueue implements EventQueue {
                 return;
             } catch (final RuntimeException e) {
                 // an encoding failure: nothing of this batch was stored
-                dropped(batch.size(), e);
+                dropped(batch, e);
                 batch.clear();
                 records.clear();
             }
         }
     }
 
-    private void storeAll(final List<byte[]> records) {
-        long failed = 0;
+    private void storeAll(final List<WebhookEvent> batch, final List<byte[]> records) {
+        final List<WebhookEvent> failed = new ArrayList<>(0);
+        final List<WebhookEvent> full = new ArrayList<>(0);
+        final List<Long> oldestKeys = new ArrayList<>(0);
+        final List<byte[]> oldestRecords = new ArrayList<>(0);
         RuntimeException failure = null;
         lock.lock();
         try {
-            for (final byte[] record : records) {
-                while (bytes + record.length > maxBytes && overflow == QueueOverflow.DROP_OLDEST && dropOldest()) {
+            for (int i = 0; i < records.size(); i++) {
+                final byte[] record = records.get(i);
+                while (bytes + record.length > maxBytes && overflow == QueueOverflow.DROP_OLDEST
+                        && dropOldest(oldestKeys, oldestRecords)) {
                     // room made
                 }
                 if (bytes + record.length > maxBytes) {
                     metrics.dropped(DropCause.QUEUE_FULL, 1);
+                    full.add(batch.get(i));
                     continue;
                 }
                 try {
@@ -226,7 +239,7 @@ public final class DiskEventQueue implements EventQueue {
                     bytes += record.length;
                     waiting++;
                 } catch (final RuntimeException e) {
-                    failed++;
+                    failed.add(batch.get(i));
                     failure = e;
                 }
             }
@@ -234,15 +247,27 @@ public final class DiskEventQueue implements EventQueue {
         } finally {
             lock.unlock();
         }
-        if (failed > 0) {
+        deadLetters.events(DeadLetterCause.QUEUE_FULL, full);
+        // decoded outside the lock that delivery threads take
+        for (int i = 0; i < oldestKeys.size(); i++) {
+            final long key = oldestKeys.get(i);
+            try {
+                deadLetters.event(DeadLetterCause.QUEUE_FULL,
+                        new StoredEvent(key, idPrefix + Long.toString(key, 36), EventCodec.decode(oldestRecords.get(i))));
+            } catch (final RuntimeException damaged) {
+                LOG.debug("mqtt-webhook: dropped queue record {} cannot be read for its dead letter", key, damaged);
+            }
+        }
+        if (!failed.isEmpty()) {
             dropped(failed, failure);
         }
     }
 
     /** Events that could not be stored: counted under their own cause, logged at most every 10 s. */
-    private void dropped(final long count, final RuntimeException cause) {
-        metrics.dropped(DropCause.DISK_ERROR, count);
-        logThrottled("cannot write to the disk queue in " + dir + "; " + count + " event(s) dropped (counted as"
+    private void dropped(final List<WebhookEvent> lost, final RuntimeException cause) {
+        metrics.dropped(DropCause.DISK_ERROR, lost.size());
+        deadLetters.events(DeadLetterCause.DISK_ERROR, lost);
+        logThrottled("cannot write to the disk queue in " + dir + "; " + lost.size() + " event(s) dropped (counted as"
                 + " dropped.disk_error)", cause);
     }
 
@@ -264,15 +289,18 @@ public final class DiskEventQueue implements EventQueue {
         }
     }
 
-    /** Drops the oldest event not yet taken for delivery; false when there is none. */
-    private boolean dropOldest() {
+    /** Drops the oldest event not yet taken for delivery, collecting it; false when there is none. */
+    private boolean dropOldest(final List<Long> keys, final List<byte[]> records) {
         final Long oldest = events.higherKey(cursor);
         if (oldest == null) {
             return false;
         }
-        bytes -= events.remove(oldest).length;
+        final byte[] record = events.remove(oldest);
+        bytes -= record.length;
         waiting--;
         metrics.dropped(DropCause.QUEUE_FULL, 1);
+        keys.add(oldest);
+        records.add(record);
         return true;
     }
 
@@ -419,9 +447,11 @@ public final class DiskEventQueue implements EventQueue {
         }
         final MVStore open = store;
         if (open == null) {
-            final int lost = handoff.size();
-            if (lost > 0) {
-                metrics.dropped(DropCause.DISK_ERROR, lost);
+            final List<WebhookEvent> lost = new ArrayList<>();
+            handoff.drainTo(lost);
+            if (!lost.isEmpty()) {
+                metrics.dropped(DropCause.DISK_ERROR, lost.size());
+                deadLetters.events(DeadLetterCause.DISK_ERROR, lost);
             }
             return 0;
         }

@@ -3,6 +3,7 @@ package io.mqttwebhook.delivery;
 import io.mqttwebhook.config.EndpointConfig;
 import io.mqttwebhook.config.QueueType;
 import io.mqttwebhook.event.WebhookEvent;
+import io.mqttwebhook.metrics.DeadLetterCause;
 import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
 import org.slf4j.Logger;
@@ -18,7 +19,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>
  * Accounting: every {@link #offer} counts the copy as matched; it ends delivered, failed or dropped, or (disk)
  * kept in the file at stop. An offer that arrives after the endpoint stopped taking events is counted
- * dropped with the stop's cause, never ignored.
+ * dropped with the stop's cause, never ignored. Every event given up also goes to its {@link DeadLetters}
+ * (when they are on), which are written out before the stop line is logged.
  */
 public final class Endpoint {
 
@@ -28,6 +30,7 @@ public final class Endpoint {
     private final EndpointMetrics metrics;
     private final EventQueue queue;
     private final Delivery delivery;
+    private final DeadLetters deadLetters;
     /** Offers that have finished; with the matched count, tells when no offer is under way any more. */
     private final LongAdder offersDone = new LongAdder();
     private volatile boolean accepting = true;
@@ -40,11 +43,12 @@ public final class Endpoint {
         this.name = config.name();
         this.config = config;
         this.metrics = metrics;
+        this.deadLetters = DeadLetters.of(config, metrics);
         this.queue = config.queueType() == QueueType.DISK
                 ? new DiskEventQueue(config.queueDir(), config.queueMaxBytes(), config.queueOverflow(),
-                        config.queueSyncInterval(), metrics)
-                : new MemoryEventQueue(config.queueCapacity(), config.queueOverflow(), metrics);
-        this.delivery = new Delivery(config, queue, metrics, timer);
+                        config.queueSyncInterval(), metrics, deadLetters)
+                : new MemoryEventQueue(config.queueCapacity(), config.queueOverflow(), metrics, deadLetters);
+        this.delivery = new Delivery(config, queue, metrics, timer, deadLetters);
     }
 
     public String name() {
@@ -67,6 +71,7 @@ public final class Endpoint {
                 queue.offer(event);
             } else {
                 metrics.dropped(refusal, 1);
+                deadLetters.event(DeadLetterCause.of(refusal), event);
             }
         } finally {
             offersDone.increment();
@@ -75,6 +80,7 @@ public final class Endpoint {
 
     /** The slow part of starting, on a plugin thread: opens the disk queue and starts delivery. */
     public void start() {
+        deadLetters.start();
         try {
             recovered = queue.open();
             metrics.recovered(recovered);
@@ -87,6 +93,7 @@ public final class Endpoint {
     /** Applies a reloaded configuration of this endpoint (see {@link Delivery#reconfigure}). */
     public void reconfigure(final EndpointConfig next) {
         delivery.reconfigure(next);
+        deadLetters.reconfigure(next);
         config = next;
     }
 
@@ -110,7 +117,9 @@ public final class Endpoint {
     public void close(final long deadlineNanos, final DropCause cause) {
         delivery.close(deadlineNanos, cause);
         final long kept = queue.close();
+        deadLetters.close(); // after the queue: its last drops are dead letters too
         LOG.info("mqtt-webhook stopped endpoint {}: {}{}", name, metrics.accounting(),
-                queue.durable() ? " recovered=" + recovered + " kept=" + kept + " (in " + config.queueDir() + ")" : "");
+                (queue.durable() ? " recovered=" + recovered + " kept=" + kept + " (in " + config.queueDir() + ")" : "")
+                        + (deadLetters.enabled() ? "; dead letters in " + config.deadLetterDir() : ""));
     }
 }

@@ -2,6 +2,7 @@ package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.config.QueueOverflow;
 import io.mqttwebhook.event.WebhookEvent;
+import io.mqttwebhook.metrics.DeadLetterCause;
 import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
 
@@ -12,18 +13,26 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A bounded in-memory queue. An array-backed queue allocates nothing per event; its lock is held only for
- * the array operation itself, never across I/O, so a broker thread's {@link #offer} is constant time.
+ * the array operation itself, never across I/O, so a broker thread's {@link #offer} is constant time. An event
+ * the overflow policy drops goes to the endpoint's {@link DeadLetters} (a hand-off, never a write here).
  */
 public final class MemoryEventQueue implements EventQueue {
 
     private final ArrayBlockingQueue<WebhookEvent> events;
     private final QueueOverflow overflow;
     private final EndpointMetrics metrics;
+    private final DeadLetters deadLetters;
 
     public MemoryEventQueue(final int capacity, final QueueOverflow overflow, final EndpointMetrics metrics) {
+        this(capacity, overflow, metrics, DeadLetters.OFF);
+    }
+
+    public MemoryEventQueue(final int capacity, final QueueOverflow overflow, final EndpointMetrics metrics,
+                            final DeadLetters deadLetters) {
         this.events = new ArrayBlockingQueue<>(capacity);
         this.overflow = overflow;
         this.metrics = metrics;
+        this.deadLetters = deadLetters;
     }
 
     @Override
@@ -32,19 +41,21 @@ public final class MemoryEventQueue implements EventQueue {
             return;
         }
         if (overflow == QueueOverflow.DROP_NEWEST) {
-            drop();
+            drop(event);
             return;
         }
         while (!events.offer(event)) {
-            if (events.poll() != null) {
-                drop();
+            final WebhookEvent oldest = events.poll();
+            if (oldest != null) {
+                drop(oldest);
             }
         }
     }
 
-    /** Only counted here: the warning is logged by {@link LossReporter} on a plugin thread. */
-    private void drop() {
+    /** Only counted and handed off here: the warning is logged by {@link LossReporter} on a plugin thread. */
+    private void drop(final WebhookEvent event) {
         metrics.dropped(DropCause.QUEUE_FULL, 1);
+        deadLetters.event(DeadLetterCause.QUEUE_FULL, event);
     }
 
     @Override

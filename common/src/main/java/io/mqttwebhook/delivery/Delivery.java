@@ -31,8 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * accounts for every event exactly once (delivered, failed, or dropped by cause). Its collaborators:
  * {@link Slots} (pool_size and batching), {@link EndpointHealth} (the circuit: an outage parks retries
  * instead of burning them), the shared timer (retry waits, probes, the cancel_timeout sweep), {@link Route}
- * (the HTTP client of the configuration in force), {@link LossReporter} and {@link DeadLetters} (every event
- * given up). Threads: one dispatcher of its
+ * (the HTTP client of the configuration in force), {@link LossReporter}, {@link RateLimiter} (rate_limit, before
+ * events leave the queue) and {@link DeadLetters} (every event given up). Threads: one dispatcher of its
  * own; the HTTP client's I/O threads settle a 2xx on the spot and start the next full request; everything
  * else runs on the timer.
  */
@@ -62,6 +62,7 @@ final class Delivery implements EndpointHealth.Actions {
     private final LossReporter lossReporter;
     private final String idPrefix;
     private final AtomicLong idSequence = new AtomicLong();
+    private final RateLimiter limiter;
     private final DeadLetters deadLetters;
     private final ReentrantLock drainLock = new ReentrantLock();
     private final Condition drained = drainLock.newCondition();
@@ -74,6 +75,7 @@ final class Delivery implements EndpointHealth.Actions {
     Delivery(final EndpointConfig config, final EventQueue queue, final EndpointMetrics metrics,
              final ScheduledExecutorService timer, final DeadLetters deadLetters) {
         this.name = config.name();
+        this.limiter = new RateLimiter(config.rateLimit());
         this.deadLetters = deadLetters;
         this.queue = queue;
         this.metrics = metrics;
@@ -131,7 +133,7 @@ final class Delivery implements EndpointHealth.Actions {
                     slots.release();
                     continue;
                 }
-                final List<WebhookEvent> events = take(config.batchMaxEvents(), config.batchMaxDelay().toNanos());
+                final List<WebhookEvent> events = takeLimited(config.batchMaxEvents(), config.batchMaxDelay().toNanos());
                 if (events.isEmpty()) {
                     slots.release();
                     if (stopping && nothingLeft()) {
@@ -152,6 +154,20 @@ final class Delivery implements EndpointHealth.Actions {
     /** Events to send, admitted by the per-client ordering (which holds back those of busy clients). */
     private List<WebhookEvent> take(final int max, final long lingerNanos) throws InterruptedException {
         final List<WebhookEvent> events = queue.poll(max, IDLE_POLL_NANOS, lingerNanos);
+        return ordering == null || events.isEmpty() ? events : ordering.admit(events);
+    }
+
+    /**
+     * As {@link #take}, within the rate limit: waits for what the bucket allows (as long as it says a token
+     * needs, at most the idle poll), takes up to that many, and gives back what was not found.
+     */
+    private List<WebhookEvent> takeLimited(final int max, final long lingerNanos) throws InterruptedException {
+        final int allowed = limiter.acquire(max, IDLE_POLL_NANOS);
+        if (allowed == 0) {
+            return List.of();
+        }
+        final List<WebhookEvent> events = queue.poll(allowed, IDLE_POLL_NANOS, lingerNanos);
+        limiter.release(allowed, events.size());
         return ordering == null || events.isEmpty() ? events : ordering.admit(events);
     }
 
@@ -459,15 +475,18 @@ final class Delivery implements EndpointHealth.Actions {
      */
     private List<WebhookEvent> takeFullBatch() {
         final int max = route.config.batchMaxEvents();
-        if (closing || ordering != null || !health.sending() || slots.overSize() || queue.size() < max) {
+        if (closing || ordering != null || !health.sending() || slots.overSize() || queue.size() < max
+                || limiter.tryAcquire(max) == 0) {
             return List.of();
         }
+        List<WebhookEvent> taken = List.of();
         try {
-            return queue.poll(max, 0, 0);
+            taken = queue.poll(max, 0, 0);
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
-            return List.of();
         }
+        limiter.release(max, taken.size());
+        return taken;
     }
 
     private void schedule(final Runnable task, final long delayMillis) {
@@ -496,6 +515,7 @@ final class Delivery implements EndpointHealth.Actions {
         route = newRoute(config);
         slots.resize(old.config.poolSize(), config.poolSize());
         health.configure(config.circuitThreshold(), route.backoff);
+        limiter.configure(config.rateLimit());
         old.retire();
         routes.removeIf(Route::isClosed);
         if (!old.config.sameAs(config)) {

@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * a removal, a disk error) is appended to a file in {@code dead_letter.dir} as one {@link DeadLetter} line, so
  * that an operator learns which events, not only how many, and can replay them. Whoever gives an event up (a
  * broker thread for a full memory queue, the HTTP client's I/O thread, the timer, the disk writer) only hands it
- * to a bounded queue and never waits: when that is full the event is counted {@code dead_letter.handoff_full}.
+ * to a bounded queue and never waits: when that is full (or the writer has stopped) the event is counted
+ * {@code dead_letter.missed}.
  * One writer thread per endpoint writes each body in the endpoint's configuration in force at that moment (the
  * request it would have been sent as), appends, starts a new file at a tenth of {@code dead_letter.max_bytes}
  * and deletes the oldest files beyond it ({@code dead_letter.rotated_out} counts their lines not replayed). A
@@ -63,6 +64,8 @@ public final class DeadLetters {
     private final AtomicLong idSequence = new AtomicLong();
     private volatile EventBodies bodies;
     private volatile boolean closing;
+    /** The writer has ended: what is given up from now on cannot be written. */
+    private volatile boolean stopped;
     private Thread writer;
     // writer thread only
     private final ArrayDeque<Path> files = new ArrayDeque<>();
@@ -154,10 +157,15 @@ public final class DeadLetters {
     private void offer(final Entry entry) {
         final int events = entry.events.size();
         pending.addAndGet(events);
-        if (!handoff.offer(entry)) {
-            pending.addAndGet(-events);
-            metrics.handoffFull(events);
+        if (stopped || !handoff.offer(entry) || (stopped && handoff.remove(entry))) {
+            // the second look: close() may have drained the hand-off between the first and the offer
+            missed(events);
         }
+    }
+
+    private void missed(final long events) {
+        pending.addAndGet(-events);
+        metrics.missed(events);
     }
 
     /** Writes what is still handed off, closes the file and ends the writer (waits up to 10 s for it). */
@@ -175,6 +183,14 @@ public final class DeadLetters {
         if (writer.isAlive()) {
             LOG.error("mqtt-webhook: the dead-letter writer of endpoint {} did not finish within 10 s; {} event(s)"
                     + " not written yet", endpoint, pending.get());
+            return;
+        }
+        stopped = true;
+        // given up after the writer's last look (an offer after the endpoint stopped): counted, never left behind
+        final List<Entry> left = new ArrayList<>();
+        handoff.drainTo(left);
+        for (final Entry entry : left) {
+            missed(entry.events.size());
         }
     }
 

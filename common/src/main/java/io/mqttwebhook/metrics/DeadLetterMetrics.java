@@ -12,15 +12,17 @@ import java.util.function.LongSupplier;
  * An endpoint's dead-letter metrics, {@code io.mqttwebhook.endpoint.<name>.dead_letter.*}: per cause the
  * events written ({@code dead_letter.<cause>}, next to the {@code failed.*} / {@code dropped.*} counter the
  * cause belongs to), those that could not be ({@code write_failed}: the file could not be written;
- * {@code handoff_full}: the writer was 10 000 behind), lines deleted with the oldest file when the folder went
- * over {@code dead_letter.max_bytes} ({@code rotated_out}), and the gauge {@code pending} (waiting for the
- * writer). All zero while dead letters are off.
+ * {@code missed}: the writer never got them, being 10 000 behind or stopped), dead letters not yet replayed
+ * that were deleted with the oldest file when the folder went over {@code dead_letter.max_bytes}
+ * ({@code rotated_out}), and the gauge {@code pending} (waiting for the writer). All zero while dead letters
+ * are off. For each cause, {@code given up == dead_letter.<cause>} once pending is 0, unless write_failed or
+ * missed say otherwise.
  */
 public final class DeadLetterMetrics {
 
     private final Map<DeadLetterCause, Meter> written = new EnumMap<>(DeadLetterCause.class);
     private final Meter writeFailed = new Meter();
-    private final Meter handoffFull = new Meter();
+    private final Meter missed = new Meter();
     private final Meter rotatedOut = new Meter();
     private volatile LongSupplier pending = () -> 0;
 
@@ -33,7 +35,7 @@ public final class DeadLetterMetrics {
     void register(final MetricRegistry registry, final String prefix) {
         written.forEach((cause, meter) -> registry.register(prefix + "dead_letter." + cause.configName(), meter));
         registry.register(prefix + "dead_letter.write_failed", writeFailed);
-        registry.register(prefix + "dead_letter.handoff_full", handoffFull);
+        registry.register(prefix + "dead_letter.missed", missed);
         registry.register(prefix + "dead_letter.rotated_out", rotatedOut);
         registry.register(prefix + "dead_letter.pending", (Gauge<Long>) () -> pending.getAsLong());
     }
@@ -51,8 +53,9 @@ public final class DeadLetterMetrics {
         writeFailed.mark(events);
     }
 
-    public void handoffFull(final long events) {
-        handoffFull.mark(events);
+    /** Events the writer never got: its hand-off was full, or it had stopped. */
+    public void missed(final long events) {
+        missed.mark(events);
     }
 
     public void rotatedOut(final long lines) {
@@ -75,8 +78,8 @@ public final class DeadLetterMetrics {
         return writeFailed.getCount();
     }
 
-    public long handoffFullCount() {
-        return handoffFull.getCount();
+    public long missedCount() {
+        return missed.getCount();
     }
 
     public long rotatedOutCount() {

@@ -271,7 +271,7 @@ public final class EndpointMetrics {
             line.append(" (").append(causes).append(')');
         }
         appendIfAny(line, "dead_letter.write_failed", deadLetters.writeFailedCount());
-        appendIfAny(line, "dead_letter.handoff_full", deadLetters.handoffFullCount());
+        appendIfAny(line, "dead_letter.missed", deadLetters.missedCount());
         appendIfAny(line, "dead_letter.rotated_out", deadLetters.rotatedOutCount());
         return line.toString();
     }

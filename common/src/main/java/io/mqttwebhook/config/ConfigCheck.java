@@ -1,16 +1,20 @@
 package io.mqttwebhook.config;
 
+import io.mqttwebhook.command.QueueCommand;
+import io.mqttwebhook.command.ReplayCommand;
 import io.mqttwebhook.rule.Rule;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
  * The configuration check a user runs before deploying, like {@code nginx -t}:
  * {@code java -jar mqtt-webhook-check.jar <file>} prints what would be loaded, or every error.
- * Exit status: 0 loaded, 1 errors, 2 usage, 3 the file turns the webhook off.
+ * Exit status: 0 loaded, 1 errors, 2 usage, 3 the file turns the webhook off. The same jar runs the operations
+ * commands: {@code replay} ({@link ReplayCommand}) and {@code queue} ({@link QueueCommand}).
  */
 public final class ConfigCheck {
 
@@ -28,6 +32,12 @@ public final class ConfigCheck {
 
     /** Runs the check, printing to the given streams; returns the exit status. */
     public static int run(final String[] args, final PrintStream out, final PrintStream err) {
+        if (args.length > 0 && args[0].equals("replay")) {
+            return ReplayCommand.main(Arrays.copyOfRange(args, 1, args.length), out, err);
+        }
+        if (args.length > 0 && args[0].equals("queue")) {
+            return QueueCommand.run(Arrays.copyOfRange(args, 1, args.length), out, err);
+        }
         final Path file;
         if (args.length == 1 && !args[0].startsWith("-")) {
             file = Paths.get(args[0]);
@@ -37,6 +47,8 @@ public final class ConfigCheck {
             err.println("usage: java -jar mqtt-webhook-check.jar <webhook.conf | nanomq.conf>");
             err.println("  (without an argument: the file named by -D" + ConfigLoader.SYSTEM_PROPERTY + " or $"
                     + ConfigLoader.ENVIRONMENT_VARIABLE + ")");
+            err.println("       java -jar mqtt-webhook-check.jar replay <dead-letter folder> --config <file> [options]");
+            err.println("       java -jar mqtt-webhook-check.jar queue <queue.dir> [--peek N]");
             return USAGE;
         }
         final LoadResult result;
@@ -95,9 +107,12 @@ public final class ConfigCheck {
         } else {
             out.println("  queue:      memory, capacity " + c.queueCapacity() + " events, overflow " + lower(c.queueOverflow()));
         }
+        out.println("  dead_letter: " + (c.deadLetterDir() == null ? "off" : "in " + c.deadLetterDir() + ", up to "
+                + c.deadLetterMaxBytes() + " bytes"));
         out.println("  retry:      " + c.maxAttempts() + " attempt(s) while the endpoint answers, backoff "
                 + c.initialBackoff().toMillis() + "ms to " + c.maxBackoff().toMillis() + "ms; circuit opens after "
                 + c.circuitThreshold() + " attempts without an answer");
+        out.println("  rate_limit: " + (c.rateLimit() == null ? "off" : c.rateLimit()));
         out.println("  ordering:   " + lower(c.ordering()) + ", batch " + c.batchMaxEvents() + " event(s) per request"
                 + (c.batchMaxEvents() > 1 ? " within " + c.batchMaxDelay().toMillis() + "ms" : ""));
         out.println("  signing:    " + (c.signingSecret() == null ? "off" : "on (Standard Webhooks)"));

@@ -40,7 +40,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class DiskEventQueue implements EventQueue {
 
     private static final Logger LOG = LoggerFactory.getLogger(DiskEventQueue.class);
-    static final String FILE = "queue.mv.db";
+    /** The name of the queue file in queue.dir. */
+    public static final String FILE = "queue.mv.db";
     /** The name of the map of events in the file (key: arrival order, value: {@link EventCodec} record). */
     public static final String EVENTS = "events";
     /** The name of the map of the file's own facts: the id prefix. */

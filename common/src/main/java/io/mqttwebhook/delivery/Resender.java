@@ -1,0 +1,74 @@
+package io.mqttwebhook.delivery;
+
+import io.mqttwebhook.config.EndpointConfig;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Posts one body and waits for the answer, exactly as an endpoint's delivery would post it (url, headers,
+ * Content-Type, TLS, Standard Webhooks signing, cancel_timeout): what the replay command sends dead letters
+ * again with, so that a receiver cannot tell a replay from a delivery but by its id.
+ */
+public final class Resender implements AutoCloseable {
+
+    private final HttpSender sender;
+    private final long timeoutMillis;
+
+    public Resender(final EndpointConfig config) {
+        this.sender = new HttpSender(config);
+        this.timeoutMillis = config.cancelTimeout().toMillis();
+    }
+
+    /** The answer to one post. */
+    public static final class Answer {
+        /** The HTTP status, or 0 when there was none. */
+        public final int status;
+        /** The Retry-After header, or null. */
+        public final String retryAfter;
+        /** Why there was no answer, or null. */
+        public final String error;
+
+        Answer(final Outcome outcome) {
+            this.status = outcome.status;
+            this.retryAfter = outcome.retryAfter;
+            this.error = outcome.error;
+        }
+
+        public boolean delivered() {
+            return status >= 200 && status < 300;
+        }
+
+        /** Milliseconds the endpoint asked to wait (429, or 503 with Retry-After), or 0. */
+        public long retryAfterMillis() {
+            return status == 429 || status == 503 ? Backoff.retryAfterMillis(retryAfter) : 0;
+        }
+
+        @Override
+        public String toString() {
+            return status == 0 ? error : "HTTP " + status;
+        }
+    }
+
+    /** Posts {@code body} with {@code webhookId}; returns when answered, failed or cancel_timeout passed. */
+    public Answer post(final String webhookId, final byte[] body) throws InterruptedException {
+        final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+        final Future<?> request = sender.send(webhookId, body, outcome::complete);
+        try {
+            return new Answer(outcome.get(timeoutMillis + 1000, TimeUnit.MILLISECONDS));
+        } catch (final TimeoutException e) {
+            request.cancel(true);
+            return new Answer(Outcome.failed("cancelled after cancel_timeout"));
+        } catch (final ExecutionException e) {
+            return new Answer(Outcome.failed(String.valueOf(e.getCause())));
+        }
+    }
+
+    @Override
+    public void close() {
+        sender.close();
+    }
+}

@@ -78,7 +78,16 @@ public final class ConfigCheck {
             // names only: values may carry credentials
             out.println("  headers:    " + String.join(", ", c.headers().keySet()));
         }
-        out.println("  encoding:   " + c.encoding().configName());
+        out.println("  encoding:   " + c.encoding().configName() + (c.bodyProperties() ? ", MQTT 5 properties in bodies" : ""));
+        final java.util.List<String> request = c.request().describe();
+        if (request.isEmpty()) {
+            out.println("  request:    POST to the url, NanoMQ's body");
+        } else {
+            out.println("  request:    (templates compiled; «literal text», ${placeholder} and how it is written)");
+            for (final String line : request) {
+                out.println("              " + line);
+            }
+        }
         out.println("  pool_size:  " + c.poolSize() + " connections, cancel_timeout " + c.cancelTimeout().toMillis() + "ms");
         if (c.tls() != null) {
             out.println("  tls:        " + c.tls());

@@ -60,7 +60,8 @@ public final class ConfigLoader {
             "ssl.enable", "ssl.cacertfile", "ssl.certfile", "ssl.keyfile", "ssl.key_password", "ssl.verify",
             "queue.capacity", "queue.overflow", "queue.type", "queue.dir", "queue.max_bytes", "queue.sync_interval",
             "retry.max_attempts", "retry.initial_backoff", "retry.max_backoff", "circuit.failure_threshold",
-            "ordering", "batch.max_events", "batch.max_delay", "signing.secret");
+            "ordering", "batch.max_events", "batch.max_delay", "signing.secret",
+            "method", "path", "body.template", "body.properties");
     /** The keys of the webhook as a whole, in the webhook block only. */
     static final Set<String> WEBHOOK_KEYS = Set.of("enable", "shutdown.drain_timeout", "authenticator_class",
             "reload.interval");
@@ -324,10 +325,57 @@ public final class ConfigLoader {
             positiveInt("batch.max_events").ifPresent(b::batchMaxEvents);
             duration("batch.max_delay", false).ifPresent(b::batchMaxDelay);
             signingSecret().ifPresent(b::signingSecret);
+            request(b);
             if (errors.size() > before) {
                 return Optional.empty();
             }
             return Optional.of(b.build());
+        }
+
+        /**
+         * The request template keys, compiled here as the endpoint will compile them, so that an unknown
+         * placeholder or a body that is not JSON is reported with its file and line.
+         */
+        private void request(final EndpointConfig.Builder b) {
+            final Optional<String> method = string("method");
+            final Optional<String> path = string("path");
+            final Optional<String> body = string("body.template");
+            final Boolean properties = bool("body.properties", false);
+            method.ifPresent(b::method);
+            path.ifPresent(b::path);
+            body.ifPresent(b::bodyTemplate);
+            if (properties != null) {
+                b.bodyProperties(properties);
+            }
+            final EndpointConfig.Builder probe = b.copy();
+            try {
+                final io.mqttwebhook.request.RequestTemplate request = io.mqttwebhook.request.RequestTemplate.compile(
+                        method.orElse(null), path.orElse(null), probe.headers(), body.orElse(null), probe.eventTypes());
+                if (request.perEvent() && probe.batchMaxEvents() > 1) {
+                    error("batch.max_events", "must be 1 when the path or a header names an event field: a request"
+                            + " carries one event's url and headers");
+                }
+            } catch (final io.mqttwebhook.request.RequestTemplate.KeyException e) {
+                final String key = e.key();
+                if (key.startsWith("headers.")) {
+                    final ConfigValue header = headerValue(key.substring("headers.".length()));
+                    errorAt(key, header, e.getMessage());
+                } else {
+                    error(key, e.getMessage());
+                }
+            }
+        }
+
+        /** The value of header {@code name} as the file has it (names may contain dots). */
+        private ConfigValue headerValue(final String name) {
+            ConfigValue value = block.getValue("headers");
+            for (final String part : name.split("\\.")) {
+                if (!(value instanceof ConfigObject) || !((ConfigObject) value).containsKey(part)) {
+                    return block.getValue("headers");
+                }
+                value = ((ConfigObject) value).get(part);
+            }
+            return value;
         }
 
         /**

@@ -206,7 +206,7 @@ public final class Placeholders {
                 return topicLevel(event.topic(), Integer.parseInt(name.substring("topic.".length())));
             }
             if (name.startsWith("properties")) {
-                return property(event.properties(), name, format);
+                return WITH_PROPERTIES.contains(event.type()) ? property(event.properties(), name, format) : ABSENT;
             }
             return value(event.field(name), format);
         };

@@ -15,6 +15,9 @@ import java.nio.ByteBuffer;
  */
 final class PacketProperties {
 
+    /** MQTT 5's largest Message Expiry Interval (a four-byte integer). */
+    private static final long MAX_EXPIRY_SECONDS = 0xFFFF_FFFFL;
+
     private PacketProperties() {
     }
 
@@ -24,7 +27,9 @@ final class PacketProperties {
         publish.getContentType().ifPresent(properties::contentType);
         publish.getResponseTopic().ifPresent(properties::responseTopic);
         publish.getCorrelationData().map(PacketProperties::copy).ifPresent(properties::correlationData);
-        publish.getMessageExpiryInterval().ifPresent(properties::messageExpiryInterval);
+        // HiveMQ reports 2^32 (more than MQTT's largest interval) for a message that has no expiry
+        publish.getMessageExpiryInterval().filter(seconds -> seconds <= MAX_EXPIRY_SECONDS)
+                .ifPresent(properties::messageExpiryInterval);
         publish.getPayloadFormatIndicator()
                 .map(indicator -> indicator == PayloadFormatIndicator.UTF_8 ? 1 : 0)
                 .ifPresent(properties::payloadFormatIndicator);

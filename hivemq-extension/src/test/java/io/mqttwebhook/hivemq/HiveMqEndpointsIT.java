@@ -5,7 +5,9 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.datatypes.Mqtt5UserProperties;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PayloadFormatIndicator;
+import io.mqttwebhook.testing.EndpointReload;
 import io.mqttwebhook.testing.FanOut;
+import io.mqttwebhook.testing.Isolation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,7 +16,9 @@ import java.nio.file.Path;
 
 /**
  * Named endpoints through a real HiveMQ: fan-out to three real HTTP servers, each with its own rules, method,
- * path, headers and body template, and MQTT 5 properties with repeated user-property keys.
+ * path, headers and body template, and MQTT 5 properties with repeated user-property keys; one endpoint
+ * hanging or down does not slow another or the broker; a reload adds, changes and removes endpoints while
+ * traffic flows, losing nothing.
  */
 class HiveMqEndpointsIT {
 
@@ -49,6 +53,36 @@ class HiveMqEndpointsIT {
                 }
             });
             fanOut.expectAll("fan", true);
+        }
+    }
+
+    @Test
+    void aHangingOrDownEndpointSlowsNeitherAnotherEndpointNorTheBroker(@TempDir final Path dir) throws Exception {
+        try (Isolation isolation = new Isolation(); HiveMqBroker broker = new HiveMqBroker(dir, isolation.configuration())) {
+            final Mqtt5BlockingClient client = MqttClient.builder().useMqttVersion5().identifier("iso")
+                    .serverHost("127.0.0.1").serverPort(broker.port()).buildBlocking();
+            client.connect();
+            final byte[] payload = new byte[100];
+            isolation.check(300, topic -> {
+                final long start = System.nanoTime();
+                client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(payload).send();
+                return System.nanoTime() - start;
+            }, () -> HiveMqMetrics.dropped("other"));
+            client.disconnect();
+        }
+    }
+
+    @Test
+    void endpointsAreAddedChangedAndRemovedByAReloadWhileTrafficFlows(@TempDir final Path dir) throws Exception {
+        try (EndpointReload reload = new EndpointReload(); HiveMqBroker broker = new HiveMqBroker(dir, reload.before())) {
+            final Mqtt5BlockingClient client = MqttClient.builder().useMqttVersion5().identifier("reload")
+                    .serverHost("127.0.0.1").serverPort(broker.port()).buildBlocking();
+            client.connect();
+            reload.run(dir.resolve("extensions/mqtt-webhook/conf/webhook.conf"),
+                    n -> client.publishWith().topic("r/t").qos(MqttQos.AT_LEAST_ONCE)
+                            .payload(Integer.toString(n).getBytes(java.nio.charset.StandardCharsets.UTF_8)).send(),
+                    () -> HiveMqMetrics.value("io.mqttwebhook.reload.applied"));
+            client.disconnect();
         }
     }
 }

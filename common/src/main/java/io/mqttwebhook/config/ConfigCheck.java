@@ -72,7 +72,9 @@ public final class ConfigCheck {
     }
 
     private static void print(final EndpointConfig c, final PrintStream out) {
-        out.println("endpoint " + c.name() + " (" + WebhookConfig.keyPrefix(c.name()) + "...)");
+        final String block = WebhookConfig.keyPrefix(c.name());
+        out.println("endpoint " + c.name() + " (" + (c.name().equals(EndpointConfig.DEFAULT_NAME) ? "the webhook block"
+                : block.substring(0, block.length() - 1)) + ")");
         out.println("  url:        " + c.urlForLog());
         if (!c.headers().isEmpty()) {
             // names only: values may carry credentials

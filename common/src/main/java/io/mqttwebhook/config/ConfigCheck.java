@@ -69,6 +69,15 @@ public final class ConfigCheck {
         out.println("shutdown:     drain up to " + config.drainTimeout().toMillis() + "ms");
         out.println("reload:       " + (config.reloadInterval().isZero() ? "off"
                 : "the file is checked every " + config.reloadInterval().toMillis() + "ms"));
+        out.println("prometheus:   " + (config.prometheusPort().isPresent()
+                ? "http://" + hostForUrl(config.prometheusBind()) + ":" + config.prometheusPort().getAsInt() + "/metrics"
+                        + (config.prometheusPort().getAsInt() == 0 ? " (0: any free port, logged at start)" : "")
+                        + " on Moquette; on HiveMQ, HiveMQ's Prometheus extension exports the same metrics"
+                : "off (metrics.prometheus.port)"));
+    }
+
+    private static String hostForUrl(final String bind) {
+        return bind.indexOf(':') >= 0 && !bind.startsWith("[") ? "[" + bind + "]" : bind;
     }
 
     private static void print(final EndpointConfig c, final PrintStream out) {

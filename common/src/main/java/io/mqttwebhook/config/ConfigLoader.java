@@ -64,7 +64,7 @@ public final class ConfigLoader {
             "method", "path", "body.template", "body.properties");
     /** The keys of the webhook as a whole, in the webhook block only. */
     static final Set<String> WEBHOOK_KEYS = Set.of("enable", "shutdown.drain_timeout", "authenticator_class",
-            "reload.interval");
+            "reload.interval", "metrics.prometheus.port", "metrics.prometheus.bind");
     private static final Set<String> RULE_KEYS = Set.of("event", "topic", "action");
 
     private ConfigLoader() {
@@ -183,6 +183,7 @@ public final class ConfigLoader {
             top.duration("shutdown.drain_timeout", false).ifPresent(b::drainTimeout);
             top.string("authenticator_class").ifPresent(b::authenticatorClass);
             top.duration("reload.interval", false).ifPresent(b::reloadInterval);
+            top.prometheus(b);
             final List<EndpointConfig> endpoints = new ArrayList<>();
             if (nanomqEndpoint) {
                 top.endpoint(EndpointConfig.DEFAULT_NAME).ifPresent(endpoints::add);
@@ -202,6 +203,7 @@ public final class ConfigLoader {
                         + " are supported");
             }
             checkDistinctQueueDirs(endpoints);
+            checkDistinctMetricNames(endpoints);
             if (!errors.isEmpty()) {
                 throw new ConfigException(errors);
             }
@@ -243,6 +245,19 @@ public final class ConfigLoader {
                 reader.endpoint(name).ifPresent(endpoints::add);
             }
             return endpoints;
+        }
+
+        /** Prometheus writes {@code -} as {@code _}: two names that differ only there would be one series. */
+        private void checkDistinctMetricNames(final List<EndpointConfig> endpoints) {
+            final Map<String, String> names = new HashMap<>();
+            for (final EndpointConfig endpoint : endpoints) {
+                final String other = names.putIfAbsent(endpoint.name().replace('-', '_'), endpoint.name());
+                if (other != null) {
+                    errors.add(WebhookConfig.keyPrefix(endpoint.name()) + "url in " + description + ": endpoint names \""
+                            + other + "\" and \"" + endpoint.name() + "\" give the same metric names (- is written _);"
+                            + " rename one");
+                }
+            }
         }
 
         /** Two disk queues in one folder would share one file: refused. */
@@ -415,6 +430,68 @@ public final class ConfigLoader {
                 }
                 warnings.add(prefix + key + " at " + where(description, entry.getValue()) + ": unknown key, ignored");
             }
+        }
+
+        /** {@code metrics.prometheus.port} and {@code .bind}: the Moquette plugin's Prometheus endpoint. */
+        void prometheus(final WebhookConfig.Builder b) {
+            final String portKey = "metrics.prometheus.port";
+            final String bindKey = "metrics.prometheus.bind";
+            if (block.hasPath(portKey)) {
+                int port = -1;
+                try {
+                    port = block.getInt(portKey);
+                } catch (final com.typesafe.config.ConfigException notAWholeNumber) {
+                    // reported below
+                }
+                if (port >= 0 && port <= 65535) {
+                    b.prometheusPort(port);
+                } else {
+                    error(portKey, rendered(portKey) + " is not a port: a whole number from 1 to 65535"
+                            + " (0: any free port, logged at start)");
+                }
+            }
+            final Optional<String> bind = string(bindKey).map(String::trim);
+            if (bind.isPresent()) {
+                if (bindAddress(bind.get())) {
+                    b.prometheusBind(bind.get());
+                } else {
+                    error(bindKey, rendered(bindKey) + " is not an IP address or host name: e.g. \"127.0.0.1\""
+                            + " (this machine only, the default) or \"0.0.0.0\" (every interface)");
+                }
+                if (!block.hasPath(portKey)) {
+                    warn(bindKey, "applies only with " + prefix + portKey + ", which turns the Prometheus endpoint on");
+                }
+            }
+        }
+
+        private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+        private static final Pattern HOST_NAME = Pattern.compile(
+                "(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+
+        /** An IPv4 or IPv6 literal, or a host name; checked without a DNS lookup (the check command reads only). */
+        private static boolean bindAddress(final String value) {
+            if (IPV4.matcher(value).matches()) {
+                for (final String octet : value.split("\\.")) {
+                    if (Integer.parseInt(octet) > 255) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            if (value.indexOf(':') >= 0) {
+                final String literal = value.startsWith("[") && value.endsWith("]")
+                        ? value.substring(1, value.length() - 1) : value;
+                if (!literal.matches("[0-9A-Fa-f:.]+")) {
+                    return false;
+                }
+                try {
+                    // a literal with ':' is parsed, never looked up
+                    return java.net.InetAddress.getByName(literal) instanceof java.net.Inet6Address;
+                } catch (final java.net.UnknownHostException e) {
+                    return false;
+                }
+            }
+            return !value.matches("[0-9.]+") && HOST_NAME.matcher(value).matches();
         }
 
         private URI url() {

@@ -30,6 +30,8 @@ public final class ReloadKeys {
         ENDPOINT.put("ordering", EndpointConfig::ordering);
         WEBHOOK.put("reload.interval", WebhookConfig::reloadInterval);
         WEBHOOK.put("authenticator_class", WebhookConfig::authenticatorClass);
+        WEBHOOK.put("metrics.prometheus.port", WebhookConfig::prometheusPort);
+        WEBHOOK.put("metrics.prometheus.bind", WebhookConfig::prometheusBind);
     }
 
     private ReloadKeys() {

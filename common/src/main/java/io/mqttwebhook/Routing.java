@@ -20,11 +20,30 @@ public final class Routing {
     private final Router router;
     private final Endpoint[] endpoints;
     private final WebhookMetrics metrics;
+    /** The endpoints (as bits) whose requests show MQTT 5 properties. */
+    private final int propertyEndpoints;
 
     Routing(final Router router, final List<Endpoint> endpoints, final WebhookMetrics metrics) {
         this.router = router;
         this.endpoints = endpoints.toArray(new Endpoint[0]);
         this.metrics = metrics;
+        int bits = 0;
+        for (int i = 0; i < this.endpoints.length; i++) {
+            if (this.endpoints[i].config().wantsProperties()) {
+                bits |= 1 << i;
+            }
+        }
+        this.propertyEndpoints = bits;
+    }
+
+    /** Whether one of these endpoints shows MQTT 5 properties: only then does an adapter copy them. */
+    public boolean wantsProperties(final int targets) {
+        return (targets & propertyEndpoints) != 0;
+    }
+
+    /** Whether any endpoint shows MQTT 5 properties (for events whose endpoints are matched later). */
+    public boolean wantsProperties() {
+        return propertyEndpoints != 0;
     }
 
     /** Whether any endpoint has a rule for this event type: adapters skip building events nobody wants. */

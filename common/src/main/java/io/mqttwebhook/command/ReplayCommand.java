@@ -10,6 +10,9 @@ import io.mqttwebhook.delivery.DeadLetter;
 import io.mqttwebhook.delivery.DeadLetterFiles;
 import io.mqttwebhook.delivery.RateLimiter;
 import io.mqttwebhook.delivery.Resender;
+import io.mqttwebhook.event.EventBodies;
+import io.mqttwebhook.event.EventCodec;
+import io.mqttwebhook.event.WebhookEvent;
 import io.mqttwebhook.metrics.DeadLetterCause;
 
 import java.io.FileOutputStream;
@@ -28,6 +31,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -434,7 +438,7 @@ public final class ReplayCommand {
                     break;
                 }
                 final Resender sender = senders.computeIfAbsent(target.name(), n -> new Resender(target));
-                final Resender.Answer answer = post(sender, each.letter);
+                final Resender.Answer answer = post(sender, each.letter, templatedHeaders(target, each.letter));
                 if (answer.delivered()) {
                     mark(marks, each);
                     delivered++;
@@ -496,9 +500,28 @@ public final class ReplayCommand {
         return false;
     }
 
+    /**
+     * The headers the endpoint's templates give this event (from the event the line records); none when the
+     * endpoint has no templated header. Their values are never in the dead-letter file.
+     */
+    private static List<String[]> templatedHeaders(final EndpointConfig target, final DeadLetter letter) {
+        if (target.request().templatedHeaders().isEmpty() || letter.record() == null) {
+            return List.of();
+        }
+        try {
+            final WebhookEvent event = EventCodec.decode(Base64.getDecoder().decode(letter.record()));
+            return target.request().render(List.of(event), target.name(), new EventBodies(target.bodyFormat()), false)
+                    .headers;
+        } catch (final IllegalArgumentException unreadable) {
+            return List.of();
+        }
+    }
+
     /** Posts one line; 429 and 503 with Retry-After are waited out (up to a minute, a few times). */
-    private Resender.Answer post(final Resender sender, final DeadLetter letter) throws InterruptedException {
-        Resender.Answer answer = sender.post(letter.replayId(), letter.bodyBytes());
+    private Resender.Answer post(final Resender sender, final DeadLetter letter, final List<String[]> headers)
+            throws InterruptedException {
+        Resender.Answer answer = sender.post(letter.replayId(), letter.method(), letter.path(), headers,
+                letter.bodyBytes());
         for (int retry = 0; retry < MAX_THROTTLED_RETRIES && !stopRequested; retry++) {
             final long wait = Math.min(answer.retryAfterMillis(), MAX_RETRY_AFTER_MILLIS);
             if (wait <= 0) {
@@ -509,7 +532,7 @@ public final class ReplayCommand {
             if (stopRequested) {
                 break;
             }
-            answer = sender.post(letter.replayId(), letter.bodyBytes());
+            answer = sender.post(letter.replayId(), letter.method(), letter.path(), headers, letter.bodyBytes());
         }
         return answer;
     }

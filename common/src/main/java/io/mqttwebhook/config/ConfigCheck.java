@@ -81,16 +81,36 @@ public final class ConfigCheck {
         out.println("shutdown:     drain up to " + config.drainTimeout().toMillis() + "ms");
         out.println("reload:       " + (config.reloadInterval().isZero() ? "off"
                 : "the file is checked every " + config.reloadInterval().toMillis() + "ms"));
+        out.println("prometheus:   " + (config.prometheusPort().isPresent()
+                ? "http://" + hostForUrl(config.prometheusBind()) + ":" + config.prometheusPort().getAsInt() + "/metrics"
+                        + (config.prometheusPort().getAsInt() == 0 ? " (0: any free port, logged at start)" : "")
+                        + " on Moquette; on HiveMQ, HiveMQ's Prometheus extension exports the same metrics"
+                : "off (metrics.prometheus.port)"));
+    }
+
+    private static String hostForUrl(final String bind) {
+        return bind.indexOf(':') >= 0 && !bind.startsWith("[") ? "[" + bind + "]" : bind;
     }
 
     private static void print(final EndpointConfig c, final PrintStream out) {
-        out.println("endpoint " + c.name() + " (" + WebhookConfig.keyPrefix(c.name()) + "...)");
+        final String block = WebhookConfig.keyPrefix(c.name());
+        out.println("endpoint " + c.name() + " (" + (c.name().equals(EndpointConfig.DEFAULT_NAME) ? "the webhook block"
+                : block.substring(0, block.length() - 1)) + ")");
         out.println("  url:        " + c.urlForLog());
         if (!c.headers().isEmpty()) {
             // names only: values may carry credentials
             out.println("  headers:    " + String.join(", ", c.headers().keySet()));
         }
-        out.println("  encoding:   " + c.encoding().configName());
+        out.println("  encoding:   " + c.encoding().configName() + (c.bodyProperties() ? ", MQTT 5 properties in bodies" : ""));
+        final java.util.List<String> request = c.request().describe();
+        if (request.isEmpty()) {
+            out.println("  request:    POST to the url, NanoMQ's body");
+        } else {
+            out.println("  request:    (templates compiled; «literal text», ${placeholder} and how it is written)");
+            for (final String line : request) {
+                out.println("              " + line);
+            }
+        }
         out.println("  pool_size:  " + c.poolSize() + " connections, cancel_timeout " + c.cancelTimeout().toMillis() + "ms");
         if (c.tls() != null) {
             out.println("  tls:        " + c.tls());

@@ -62,10 +62,11 @@ public final class ConfigLoader {
             "retry.max_attempts", "retry.initial_backoff", "retry.max_backoff", "circuit.failure_threshold",
             "ordering", "batch.max_events", "batch.max_delay", "signing.secret",
             "dead_letter.enable", "dead_letter.dir", "dead_letter.max_bytes",
-            "rate_limit", "rate_limit.events_per_second", "rate_limit.requests_per_second", "rate_limit.burst");
+            "rate_limit.events_per_second", "rate_limit.requests_per_second", "rate_limit.burst",
+            "method", "path", "body.template", "body.properties");
     /** The keys of the webhook as a whole, in the webhook block only. */
     static final Set<String> WEBHOOK_KEYS = Set.of("enable", "shutdown.drain_timeout", "authenticator_class",
-            "reload.interval");
+            "reload.interval", "metrics.prometheus.port", "metrics.prometheus.bind");
     private static final Set<String> RULE_KEYS = Set.of("event", "topic", "action");
 
     private ConfigLoader() {
@@ -184,6 +185,7 @@ public final class ConfigLoader {
             top.duration("shutdown.drain_timeout", false).ifPresent(b::drainTimeout);
             top.string("authenticator_class").ifPresent(b::authenticatorClass);
             top.duration("reload.interval", false).ifPresent(b::reloadInterval);
+            top.prometheus(b);
             final List<EndpointConfig> endpoints = new ArrayList<>();
             if (nanomqEndpoint) {
                 top.endpoint(EndpointConfig.DEFAULT_NAME).ifPresent(endpoints::add);
@@ -203,6 +205,7 @@ public final class ConfigLoader {
                         + " are supported");
             }
             checkDistinctQueueDirs(endpoints);
+            checkDistinctMetricNames(endpoints);
             if (!errors.isEmpty()) {
                 throw new ConfigException(errors);
             }
@@ -244,6 +247,19 @@ public final class ConfigLoader {
                 reader.endpoint(name).ifPresent(endpoints::add);
             }
             return endpoints;
+        }
+
+        /** Prometheus writes {@code -} as {@code _}: two names that differ only there would be one series. */
+        private void checkDistinctMetricNames(final List<EndpointConfig> endpoints) {
+            final Map<String, String> names = new HashMap<>();
+            for (final EndpointConfig endpoint : endpoints) {
+                final String other = names.putIfAbsent(endpoint.name().replace('-', '_'), endpoint.name());
+                if (other != null) {
+                    errors.add(WebhookConfig.keyPrefix(endpoint.name()) + "url in " + description + ": endpoint names \""
+                            + other + "\" and \"" + endpoint.name() + "\" give the same metric names (- is written _);"
+                            + " rename one");
+                }
+            }
         }
 
         /** Two disk queues in one folder would share one file: refused. */
@@ -326,12 +342,59 @@ public final class ConfigLoader {
             positiveInt("batch.max_events").ifPresent(b::batchMaxEvents);
             duration("batch.max_delay", false).ifPresent(b::batchMaxDelay);
             signingSecret().ifPresent(b::signingSecret);
+            request(b);
             deadLetters(b, queueType.orElse(QueueType.MEMORY));
             rateLimit().ifPresent(b::rateLimit);
             if (errors.size() > before) {
                 return Optional.empty();
             }
             return Optional.of(b.build());
+        }
+
+        /**
+         * The request template keys, compiled here as the endpoint will compile them, so that an unknown
+         * placeholder or a body that is not JSON is reported with its file and line.
+         */
+        private void request(final EndpointConfig.Builder b) {
+            final Optional<String> method = string("method");
+            final Optional<String> path = string("path");
+            final Optional<String> body = string("body.template");
+            final Boolean properties = bool("body.properties", false);
+            method.ifPresent(b::method);
+            path.ifPresent(b::path);
+            body.ifPresent(b::bodyTemplate);
+            if (properties != null) {
+                b.bodyProperties(properties);
+            }
+            final EndpointConfig.Builder probe = b.copy();
+            try {
+                final io.mqttwebhook.request.RequestTemplate request = io.mqttwebhook.request.RequestTemplate.compile(
+                        method.orElse(null), path.orElse(null), probe.headers(), body.orElse(null), probe.eventTypes());
+                if (request.perEvent() && probe.batchMaxEvents() > 1) {
+                    error("batch.max_events", "must be 1 when the path or a header names an event field: a request"
+                            + " carries one event's url and headers");
+                }
+            } catch (final io.mqttwebhook.request.RequestTemplate.KeyException e) {
+                final String key = e.key();
+                if (key.startsWith("headers.")) {
+                    final ConfigValue header = headerValue(key.substring("headers.".length()));
+                    errorAt(key, header, e.getMessage());
+                } else {
+                    error(key, e.getMessage());
+                }
+            }
+        }
+
+        /** The value of header {@code name} as the file has it (names may contain dots). */
+        private ConfigValue headerValue(final String name) {
+            ConfigValue value = block.getValue("headers");
+            for (final String part : name.split("\\.")) {
+                if (!(value instanceof ConfigObject) || !((ConfigObject) value).containsKey(part)) {
+                    return block.getValue("headers");
+                }
+                value = ((ConfigObject) value).get(part);
+            }
+            return value;
         }
 
         /**
@@ -376,20 +439,16 @@ public final class ConfigLoader {
         }
 
         /**
-         * {@code rate_limit = 100} (events per second) or {@code rate_limit { events_per_second = 100 }} /
-         * {@code { requests_per_second = 10 }}, with an optional {@code burst}.
+         * {@code rate_limit { events_per_second = 100 }} or {@code { requests_per_second = 10 }}, with an optional
+         * {@code burst}.
          */
         private Optional<RateLimit> rateLimit() {
             if (!block.hasPath("rate_limit")) {
                 return Optional.empty();
             }
-            final ConfigValueType type = block.getValue("rate_limit").valueType();
-            if (type == ConfigValueType.NUMBER) {
-                return positiveNumber("rate_limit").map(rate -> RateLimit.of(RateLimit.Unit.EVENTS, rate));
-            }
-            if (type != ConfigValueType.OBJECT) {
-                error("rate_limit", rendered("rate_limit") + " must be a number of events per second (rate_limit = 100)"
-                        + " or a block rate_limit { events_per_second = 100 } / { requests_per_second = 10, burst = 1 }");
+            if (block.getValue("rate_limit").valueType() != ConfigValueType.OBJECT) {
+                error("rate_limit", rendered("rate_limit") + " is not a block: rate_limit { events_per_second = 100 }"
+                        + " or rate_limit { requests_per_second = 10, burst = 1 }");
                 return Optional.empty();
             }
             final Optional<Double> events = positiveNumber("rate_limit.events_per_second");
@@ -449,6 +508,68 @@ public final class ConfigLoader {
                 }
                 warnings.add(prefix + key + " at " + where(description, entry.getValue()) + ": unknown key, ignored");
             }
+        }
+
+        /** {@code metrics.prometheus.port} and {@code .bind}: the Moquette plugin's Prometheus endpoint. */
+        void prometheus(final WebhookConfig.Builder b) {
+            final String portKey = "metrics.prometheus.port";
+            final String bindKey = "metrics.prometheus.bind";
+            if (block.hasPath(portKey)) {
+                int port = -1;
+                try {
+                    port = block.getInt(portKey);
+                } catch (final com.typesafe.config.ConfigException notAWholeNumber) {
+                    // reported below
+                }
+                if (port >= 0 && port <= 65535) {
+                    b.prometheusPort(port);
+                } else {
+                    error(portKey, rendered(portKey) + " is not a port: a whole number from 1 to 65535"
+                            + " (0: any free port, logged at start)");
+                }
+            }
+            final Optional<String> bind = string(bindKey).map(String::trim);
+            if (bind.isPresent()) {
+                if (bindAddress(bind.get())) {
+                    b.prometheusBind(bind.get());
+                } else {
+                    error(bindKey, rendered(bindKey) + " is not an IP address or host name: e.g. \"127.0.0.1\""
+                            + " (this machine only, the default) or \"0.0.0.0\" (every interface)");
+                }
+                if (!block.hasPath(portKey)) {
+                    warn(bindKey, "applies only with " + prefix + portKey + ", which turns the Prometheus endpoint on");
+                }
+            }
+        }
+
+        private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+        private static final Pattern HOST_NAME = Pattern.compile(
+                "(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+
+        /** An IPv4 or IPv6 literal, or a host name; checked without a DNS lookup (the check command reads only). */
+        private static boolean bindAddress(final String value) {
+            if (IPV4.matcher(value).matches()) {
+                for (final String octet : value.split("\\.")) {
+                    if (Integer.parseInt(octet) > 255) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            if (value.indexOf(':') >= 0) {
+                final String literal = value.startsWith("[") && value.endsWith("]")
+                        ? value.substring(1, value.length() - 1) : value;
+                if (!literal.matches("[0-9A-Fa-f:.]+")) {
+                    return false;
+                }
+                try {
+                    // a literal with ':' is parsed, never looked up
+                    return java.net.InetAddress.getByName(literal) instanceof java.net.Inet6Address;
+                } catch (final java.net.UnknownHostException e) {
+                    return false;
+                }
+            }
+            return !value.matches("[0-9.]+") && HOST_NAME.matcher(value).matches();
         }
 
         private URI url() {

@@ -1,6 +1,9 @@
 package io.mqttwebhook.config;
 
+import io.mqttwebhook.event.BodyFormat;
+import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PayloadEncoding;
+import io.mqttwebhook.request.RequestTemplate;
 import io.mqttwebhook.rule.Rule;
 
 import java.net.URI;
@@ -9,11 +12,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -70,6 +75,11 @@ public final class EndpointConfig {
     private final Path deadLetterDir;
     private final long deadLetterMaxBytes;
     private final RateLimit rateLimit;
+    private final String method;
+    private final String path;
+    private final String bodyTemplate;
+    private final boolean bodyProperties;
+    private final RequestTemplate request;
 
     private EndpointConfig(final Builder b) {
         this.name = b.name;
@@ -94,6 +104,19 @@ public final class EndpointConfig {
         this.batchMaxEvents = b.batchMaxEvents;
         this.batchMaxDelay = b.batchMaxDelay;
         this.signingSecret = b.signingSecret == null ? null : b.signingSecret.clone();
+        this.method = b.method;
+        this.path = b.path;
+        this.bodyTemplate = b.bodyTemplate;
+        this.bodyProperties = b.bodyProperties;
+        try {
+            this.request = RequestTemplate.compile(method, path, headers, bodyTemplate, eventTypes(rules));
+        } catch (final RequestTemplate.KeyException e) {
+            throw new IllegalArgumentException(e.key() + ": " + e.getMessage(), e);
+        }
+        if (batchMaxEvents > 1 && request.perEvent()) {
+            throw new IllegalArgumentException("batch.max_events > 1 with a path or header that names an event field:"
+                    + " one request carries one event's url and headers");
+        }
         this.deadLetterEnabled = b.deadLetterEnabled;
         this.deadLetterDir = b.deadLetterDir;
         this.deadLetterMaxBytes = b.deadLetterMaxBytes;
@@ -128,11 +151,18 @@ public final class EndpointConfig {
                 .queueMaxBytes(queueMaxBytes).queueSyncInterval(queueSyncInterval).maxAttempts(maxAttempts)
                 .initialBackoff(initialBackoff).maxBackoff(maxBackoff).circuitThreshold(circuitThreshold)
                 .ordering(ordering).batchMaxEvents(batchMaxEvents).batchMaxDelay(batchMaxDelay)
-                .signingSecret(signingSecret);
+                .signingSecret(signingSecret).method(method).path(path).bodyTemplate(bodyTemplate)
+                .bodyProperties(bodyProperties);
         b.deadLetterEnabled(deadLetterEnabled).deadLetterDir(deadLetterDir).deadLetterMaxBytes(deadLetterMaxBytes)
                 .rateLimit(rateLimit);
         rules.forEach(b::rule);
         return b;
+    }
+
+    static Set<EventType> eventTypes(final List<Rule> rules) {
+        final Set<EventType> types = EnumSet.noneOf(EventType.class);
+        rules.forEach(rule -> types.add(rule.event()));
+        return types;
     }
 
     /** {@value #DEFAULT_NAME} for NanoMQ's block, else the name under {@code webhook.endpoints}. */
@@ -246,6 +276,41 @@ public final class EndpointConfig {
         return signingSecret == null ? null : signingSecret.clone();
     }
 
+    /** The request this endpoint sends, compiled: method, path, headers and body templates. */
+    public RequestTemplate request() {
+        return request;
+    }
+
+    /** {@code method}, as configured (null: POST). */
+    public String method() {
+        return method;
+    }
+
+    /** {@code path}, as configured, or null. */
+    public String path() {
+        return path;
+    }
+
+    /** {@code body.template}, as configured, or null. */
+    public String bodyTemplate() {
+        return bodyTemplate;
+    }
+
+    /** {@code body.properties}: MQTT 5 properties in the bodies (off: NanoMQ's exact bodies). */
+    public boolean bodyProperties() {
+        return bodyProperties;
+    }
+
+    /** Whether this endpoint's requests show MQTT 5 properties: adapters copy them only then. */
+    public boolean wantsProperties() {
+        return bodyProperties || request.usesProperties();
+    }
+
+    /** How bodies are written: payload encoding and properties. */
+    public BodyFormat bodyFormat() {
+        return new BodyFormat(encoding, bodyProperties);
+    }
+
     /**
      * The folder dead letters are written to, or null when they are off: {@code dead_letter.dir}, else
      * {@code <queue.dir>/dead-letters} for a disk queue; {@code dead_letter.enable = false} turns them off.
@@ -290,7 +355,10 @@ public final class EndpointConfig {
                 && maxAttempts == other.maxAttempts && initialBackoff.equals(other.initialBackoff)
                 && maxBackoff.equals(other.maxBackoff) && circuitThreshold == other.circuitThreshold
                 && batchMaxEvents == other.batchMaxEvents && batchMaxDelay.equals(other.batchMaxDelay)
-                && Arrays.equals(signingSecret, other.signingSecret) && Objects.equals(rateLimit, other.rateLimit);
+                && Arrays.equals(signingSecret, other.signingSecret) && Objects.equals(method, other.method)
+                && Objects.equals(path, other.path) && Objects.equals(bodyTemplate, other.bodyTemplate)
+                && bodyProperties == other.bodyProperties
+                && Objects.equals(rateLimit, other.rateLimit);
     }
 
     private String tlsText() {
@@ -325,6 +393,10 @@ public final class EndpointConfig {
         private Path deadLetterDir;
         private long deadLetterMaxBytes = DEFAULT_DEAD_LETTER_MAX_BYTES;
         private RateLimit rateLimit;
+        private String method;
+        private String path;
+        private String bodyTemplate;
+        private boolean bodyProperties;
 
         private Builder(final String name, final URI url) {
             this.name = Objects.requireNonNull(name, "name");
@@ -357,9 +429,34 @@ public final class EndpointConfig {
         public Builder deadLetterDir(final Path value) { this.deadLetterDir = value; return this; }
         public Builder deadLetterMaxBytes(final long value) { this.deadLetterMaxBytes = value; return this; }
         public Builder rateLimit(final RateLimit value) { this.rateLimit = value; return this; }
+        public Builder method(final String value) { this.method = value; return this; }
+        public Builder path(final String value) { this.path = value; return this; }
+        public Builder bodyTemplate(final String value) { this.bodyTemplate = value; return this; }
+        public Builder bodyProperties(final boolean value) { this.bodyProperties = value; return this; }
 
         public EndpointConfig build() {
             return new EndpointConfig(this);
+        }
+
+        /** A builder with the same values (for the loader's checks before it builds). */
+        Builder copy() {
+            final Builder b = new Builder(name, url);
+            b.headers.putAll(headers);
+            b.rules.addAll(rules);
+            b.batchMaxEvents = batchMaxEvents;
+            return b;
+        }
+
+        Map<String, String> headers() {
+            return headers;
+        }
+
+        Set<EventType> eventTypes() {
+            return EndpointConfig.eventTypes(rules);
+        }
+
+        int batchMaxEvents() {
+            return batchMaxEvents;
         }
 
         private static int positive(final String key, final int value) {

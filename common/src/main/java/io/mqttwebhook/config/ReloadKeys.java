@@ -32,6 +32,8 @@ public final class ReloadKeys {
         ENDPOINT.put("dead_letter.max_bytes", EndpointConfig::deadLetterMaxBytes);
         WEBHOOK.put("reload.interval", WebhookConfig::reloadInterval);
         WEBHOOK.put("authenticator_class", WebhookConfig::authenticatorClass);
+        WEBHOOK.put("metrics.prometheus.port", WebhookConfig::prometheusPort);
+        WEBHOOK.put("metrics.prometheus.bind", WebhookConfig::prometheusBind);
     }
 
     private ReloadKeys() {

@@ -12,13 +12,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
  * The whole validated configuration of one file: its endpoints (NanoMQ's {@code webhook} block is the endpoint
  * {@value EndpointConfig#DEFAULT_NAME}; {@code webhook.endpoints.<name>} add more) with their rules compiled
  * into one {@link Router}, and the keys that concern the webhook as a whole (drain at stop, live reload,
- * Moquette's authenticator). Immutable. Built by {@link ConfigLoader}, or with {@link #builder()} /
+ * Moquette's authenticator and Prometheus endpoint). Immutable. Built by {@link ConfigLoader}, or with {@link #builder()} /
  * {@link #of(EndpointConfig...)} in code.
  */
 public final class WebhookConfig {
@@ -27,6 +28,8 @@ public final class WebhookConfig {
     public static final int MAX_ENDPOINTS = Router.MAX_ENDPOINTS;
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(5);
+    /** Where the Prometheus endpoint listens unless told otherwise: this machine only. */
+    public static final String DEFAULT_PROMETHEUS_BIND = "127.0.0.1";
 
     private final String source;
     private final List<EndpointConfig> endpoints;
@@ -35,6 +38,8 @@ public final class WebhookConfig {
     private final Duration drainTimeout;
     private final Duration reloadInterval;
     private final String authenticatorClass;
+    private final OptionalInt prometheusPort;
+    private final String prometheusBind;
 
     private WebhookConfig(final Builder b) {
         this.source = b.source;
@@ -58,6 +63,8 @@ public final class WebhookConfig {
         this.drainTimeout = b.drainTimeout;
         this.reloadInterval = b.reloadInterval;
         this.authenticatorClass = b.authenticatorClass;
+        this.prometheusPort = b.prometheusPort;
+        this.prometheusBind = b.prometheusBind;
     }
 
     /** A webhook of these endpoints with every other default. */
@@ -76,7 +83,8 @@ public final class WebhookConfig {
     /** A builder holding every value of this configuration. */
     public Builder toBuilder() {
         final Builder b = new Builder().source(source).drainTimeout(drainTimeout).reloadInterval(reloadInterval)
-                .authenticatorClass(authenticatorClass);
+                .authenticatorClass(authenticatorClass).prometheusBind(prometheusBind);
+        prometheusPort.ifPresent(b::prometheusPort);
         endpoints.forEach(b::endpoint);
         return b;
     }
@@ -131,6 +139,19 @@ public final class WebhookConfig {
         return authenticatorClass;
     }
 
+    /**
+     * Moquette only: the port of the Prometheus endpoint ({@code metrics.prometheus.port}; 0: any free port),
+     * empty when it is off (the default). On HiveMQ, HiveMQ's Prometheus extension exports the same metrics.
+     */
+    public OptionalInt prometheusPort() {
+        return prometheusPort;
+    }
+
+    /** The address the Prometheus endpoint binds ({@code metrics.prometheus.bind}), {@value #DEFAULT_PROMETHEUS_BIND} by default. */
+    public String prometheusBind() {
+        return prometheusBind;
+    }
+
     /** One line per endpoint, as logged at start; never contains secrets. */
     public List<String> summary() {
         final List<String> lines = new ArrayList<>();
@@ -145,6 +166,8 @@ public final class WebhookConfig {
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private Duration reloadInterval = DEFAULT_RELOAD_INTERVAL;
         private String authenticatorClass;
+        private OptionalInt prometheusPort = OptionalInt.empty();
+        private String prometheusBind = DEFAULT_PROMETHEUS_BIND;
 
         private Builder() {
         }
@@ -154,6 +177,17 @@ public final class WebhookConfig {
         public Builder drainTimeout(final Duration value) { this.drainTimeout = Objects.requireNonNull(value); return this; }
         public Builder reloadInterval(final Duration value) { this.reloadInterval = Objects.requireNonNull(value); return this; }
         public Builder authenticatorClass(final String value) { this.authenticatorClass = value; return this; }
+
+        /** Turns the Prometheus endpoint on, on this port (0: any free port). */
+        public Builder prometheusPort(final int value) {
+            if (value < 0 || value > 65535) {
+                throw new IllegalArgumentException("not a port: " + value);
+            }
+            this.prometheusPort = OptionalInt.of(value);
+            return this;
+        }
+
+        public Builder prometheusBind(final String value) { this.prometheusBind = Objects.requireNonNull(value); return this; }
 
         /** Replaces the endpoint of the same name (tests and embedding code adjust one endpoint). */
         public Builder replace(final EndpointConfig value) {

@@ -16,9 +16,11 @@ import java.time.format.DateTimeParseException;
 /**
  * One event an endpoint gave up, as one line of JSON in a dead-letter file: when and why (the cause, the last
  * status or error, the attempts and their times), which event (endpoint, {@code webhook-id}, type, client,
- * topic) and {@code body}, the request body it would have been sent with, as a JSON string (exact bytes; the
- * replay command posts it as it is). A batch gives one line per event, each with the batch's id and its
- * {@code batch_index}. Never holds a secret or a header value. Immutable.
+ * topic), the request it would have been sent as ({@code method}, the {@code path} a template appended, and
+ * {@code body} as a JSON string, exact bytes: the replay command posts it as it is) and {@code record}, the event
+ * itself in the disk queue's binary form (base64), from which a replay renders templated headers. A batch gives
+ * one line per event, each with the batch's id and its {@code batch_index}. Never holds a secret or a header
+ * value. Immutable.
  */
 public final class DeadLetter {
 
@@ -40,12 +42,16 @@ public final class DeadLetter {
     private final String clientId;
     private final String topic;
     private final long createdMillis;
+    private final String method;
+    private final String path;
     private final String body;
+    private final String record;
 
     DeadLetter(final long deadLetteredMillis, final String endpoint, final String webhookId, final int batchIndex,
                final int batchSize, final String cause, final int status, final String error, final int attempts,
                final long firstAttemptMillis, final long lastAttemptMillis, final String event, final String clientId,
-               final String topic, final long createdMillis, final String body) {
+               final String topic, final long createdMillis, final String method, final String path,
+               final String body, final String record) {
         this.deadLetteredMillis = deadLetteredMillis;
         this.endpoint = endpoint;
         this.webhookId = webhookId;
@@ -61,7 +67,10 @@ public final class DeadLetter {
         this.clientId = clientId;
         this.topic = topic;
         this.createdMillis = createdMillis;
+        this.method = method;
+        this.path = path;
         this.body = body;
+        this.record = record;
     }
 
     /** The line, with its newline. */
@@ -90,7 +99,10 @@ public final class DeadLetter {
             json.writeStringField("clientid", clientId);
             json.writeStringField("topic", topic);
             writeTime(json, "created", createdMillis);
+            json.writeStringField("method", method);
+            json.writeStringField("path", path);
             json.writeStringField("body", body);
+            json.writeStringField("record", record);
             json.writeEndObject();
         } catch (final IOException e) {
             throw new UncheckedIOException(e);
@@ -120,7 +132,10 @@ public final class DeadLetter {
         String event = null;
         String clientId = null;
         String topic = null;
+        String method = null;
+        String path = null;
         String body = null;
+        String record = null;
         int batchIndex = -1;
         int batchSize = 0;
         int status = 0;
@@ -153,7 +168,10 @@ public final class DeadLetter {
                     case "clientid": clientId = isNull ? null : json.getText(); break;
                     case "topic": topic = isNull ? null : json.getText(); break;
                     case "created": created = time(json, isNull); break;
+                    case "method": method = isNull ? null : json.getText(); break;
+                    case "path": path = isNull ? null : json.getText(); break;
                     case "body": body = isNull ? null : json.getText(); break;
+                    case "record": record = isNull ? null : json.getText(); break;
                     default: break; // a newer writer's field
                 }
             }
@@ -164,7 +182,7 @@ public final class DeadLetter {
             throw new IllegalArgumentException("not a dead letter: endpoint, webhook_id or cause missing");
         }
         return new DeadLetter(deadLettered, endpoint, id, batchIndex, batchSize, cause, status, error, attempts, first,
-                last, event, clientId, topic, created, body);
+                last, event, clientId, topic, created, method, path, body, record);
     }
 
     private static long time(final JsonParser json, final boolean isNull) throws IOException {
@@ -249,6 +267,21 @@ public final class DeadLetter {
 
     public long createdMillis() {
         return createdMillis;
+    }
+
+    /** The request's method ({@code POST}, or a configured {@code PUT}/{@code PATCH}), or null (POST). */
+    public String method() {
+        return method;
+    }
+
+    /** The path a {@code path} template appended to the url, or null. */
+    public String path() {
+        return path;
+    }
+
+    /** The event in the disk queue's binary form ({@link io.mqttwebhook.event.EventCodec}), base64, or null. */
+    public String record() {
+        return record;
     }
 
     /** The request body, or null when it could not be written. */

@@ -2,10 +2,12 @@ package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.config.EndpointConfig;
 import io.mqttwebhook.event.EventBodies;
+import io.mqttwebhook.event.EventCodec;
 import io.mqttwebhook.event.WebhookEvent;
 import io.mqttwebhook.metrics.DeadLetterCause;
 import io.mqttwebhook.metrics.DeadLetterMetrics;
 import io.mqttwebhook.metrics.EndpointMetrics;
+import io.mqttwebhook.request.RequestTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,8 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * broker thread for a full memory queue, the HTTP client's I/O thread, the timer, the disk writer) only hands it
  * to a bounded queue and never waits: when that is full (or the writer has stopped) the event is counted
  * {@code dead_letter.missed}.
- * One writer thread per endpoint writes each body in the endpoint's configuration in force at that moment (the
- * request it would have been sent as), appends, starts a new file at a tenth of {@code dead_letter.max_bytes}
+ * One writer thread per endpoint writes each request in the endpoint's configuration in force at that moment
+ * (body encoding, properties and template: the request it would have been sent as), appends, starts a new file at a tenth of {@code dead_letter.max_bytes}
  * and deletes the oldest files beyond it ({@code dead_letter.rotated_out} counts their lines not replayed). A
  * write that fails is counted {@code dead_letter.write_failed} and logged at most every 10 s. Nothing of the
  * endpoint's headers or signing secret is written.
@@ -62,7 +64,8 @@ public final class DeadLetters {
     private final AtomicLong pending = new AtomicLong();
     private final String idPrefix;
     private final AtomicLong idSequence = new AtomicLong();
-    private volatile EventBodies bodies;
+    /** The configuration bodies are written in, and its body writer: swapped as one on reload. */
+    private volatile Rendering rendering;
     private volatile boolean closing;
     /** The writer has ended: what is given up from now on cannot be written. */
     private volatile boolean stopped;
@@ -99,7 +102,7 @@ public final class DeadLetters {
         this.fileBytes = Math.max(1, maxBytes / FILES);
         this.metrics = metrics.deadLetters();
         this.handoff = new ArrayBlockingQueue<>(HANDOFF);
-        this.bodies = new EventBodies(config.encoding());
+        this.rendering = new Rendering(config);
         final byte[] random = new byte[9];
         new SecureRandom().nextBytes(random);
         // for events given up before they had a request (a full queue): unique like the delivery's ids
@@ -124,7 +127,7 @@ public final class DeadLetters {
     /** Bodies are written in the reloaded configuration from now on. */
     public void reconfigure(final EndpointConfig config) {
         if (dir != null) {
-            bodies = new EventBodies(config.encoding());
+            rendering = new Rendering(config);
         }
     }
 
@@ -281,16 +284,34 @@ public final class DeadLetters {
         final boolean batch = entry.id != null && entry.events.size() > 1;
         final String id = entry.id != null ? entry.id : idOf(event);
         String error = entry.error;
-        String body;
+        String method = null;
+        String path = null;
+        String body = null;
+        final Rendering current = rendering;
         try {
-            body = new String(bodies.single(event), StandardCharsets.UTF_8);
+            // as a request of its own, also for an event of a batch: each line can be sent again alone
+            final RequestTemplate.Rendered request = current.config.request().render(List.of(event), endpoint,
+                    current.bodies, false);
+            method = request.method;
+            path = request.path;
+            body = new String(request.body, StandardCharsets.UTF_8);
         } catch (final RuntimeException e) {
-            body = null;
             error = error != null ? error : "the body cannot be written: " + e;
         }
         return new DeadLetter(entry.millis, endpoint, id, batch ? index : -1, batch ? entry.events.size() : 0,
                 entry.cause.configName(), entry.status, error, entry.attempts, entry.firstMillis, entry.lastMillis,
-                event.type().configName(), event.clientId(), event.topic(), event.createdMillis(), body).toLine();
+                event.type().configName(), event.clientId(), event.topic(), event.createdMillis(), method, path, body,
+                record(event)).toLine();
+    }
+
+    /** The event in the disk queue's binary form, base64; null for an event that has none. */
+    private static String record(final WebhookEvent event) {
+        try {
+            return Base64.getEncoder().encodeToString(EventCodec.encode(
+                    event instanceof StoredEvent ? ((StoredEvent) event).event() : event));
+        } catch (final RuntimeException e) {
+            return null;
+        }
     }
 
     /** The id an event without a request of its own would have been sent with. */
@@ -369,6 +390,17 @@ public final class DeadLetters {
             LOG.error("mqtt-webhook: {}: {}; {} dead letter(s) not written since the last report (counted as"
                     + " dead_letter.write_failed)", what, cause.toString(), errorsSinceLog);
             errorsSinceLog = 0;
+        }
+    }
+
+    /** An endpoint configuration and the body writer for it. */
+    private static final class Rendering {
+        final EndpointConfig config;
+        final EventBodies bodies;
+
+        Rendering(final EndpointConfig config) {
+            this.config = config;
+            this.bodies = new EventBodies(config.bodyFormat());
         }
     }
 

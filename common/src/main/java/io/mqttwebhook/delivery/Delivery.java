@@ -225,11 +225,10 @@ final class Delivery implements EndpointHealth.Actions {
         job.firstAttemptMillis = System.currentTimeMillis();
     }
 
-    /** The body in the route's encoding: a single object, or an array when batching. */
-    private static void serialize(final Job job, final Route route) {
-        job.body = job.events.size() == 1 && route.config.batchMaxEvents() == 1
-                ? route.bodies.single(job.events.get(0)) : route.bodies.batch(job.events);
-        job.bodyRoute = route;
+    /** The request in the route's configuration: its body is a single object, or an array when batching. */
+    private static void render(final Job job, final Route route) {
+        job.rendered = route.render(job);
+        job.renderedFor = route;
     }
 
     private void attempt(final Job job) {
@@ -242,9 +241,9 @@ final class Delivery implements EndpointHealth.Actions {
             current = route; // retired between the read and the start: the newer one is current
         }
         try {
-            if (job.bodyRoute != current) {
+            if (job.renderedFor != current) {
                 // first attempt, or reloaded since the last one: the new url, headers and encoding apply from now on
-                serialize(job, current);
+                render(job, current);
             }
         } catch (final RuntimeException e) {
             current.end();
@@ -280,7 +279,7 @@ final class Delivery implements EndpointHealth.Actions {
             }
         };
         try {
-            job.request = current.sender.send(job.id, job.body, done);
+            job.request = current.sender.send(current.outgoing(job, job.rendered), done);
         } catch (final RuntimeException e) {
             // the client was closed under this attempt (a stop): it failed like any attempt without an answer
             done.accept(Outcome.failed(e.toString()));

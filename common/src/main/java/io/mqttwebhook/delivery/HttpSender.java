@@ -24,44 +24,24 @@ import org.apache.hc.core5.util.Timeout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
- * One long-lived Apache HttpClient 5 async client with a keep-alive pool of {@code pool_size} connections
- * to the endpoint. Sends one POST per call and reports the outcome to a callback that must not block.
- * Redirects are not followed and the client never retries by itself: {@link Delivery} decides.
+ * A {@link Sender} on one long-lived Apache HttpClient 5 async client with a keep-alive pool of
+ * {@code pool_size} connections to the endpoint. Redirects are not followed and the client never retries by
+ * itself: {@link Delivery} decides.
  */
-final class HttpSender implements AutoCloseable {
+final class HttpSender implements Sender {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpSender.class);
 
     static final String USER_AGENT = "mqtt-webhook";
 
     private final CloseableHttpAsyncClient client;
-    private final URI target;
-    private final Map<String, String> headers = new LinkedHashMap<>();
-    private final ContentType contentType;
-    private final Signer signer;
     private volatile boolean closing;
 
     HttpSender(final EndpointConfig config) {
-        this.target = withPath(config.url());
-        String type = "application/json";
-        for (final Map.Entry<String, String> header : config.headers().entrySet()) {
-            if (header.getKey().equalsIgnoreCase("content-type")) {
-                type = header.getValue();
-            } else {
-                headers.put(header.getKey(), header.getValue());
-            }
-        }
-        this.contentType = ContentType.parseLenient(type);
-        this.signer = config.signingSecret() == null ? null : new Signer(config.signingSecret());
-
         final Timeout timeout = Timeout.of(config.cancelTimeout());
         final PoolingAsyncClientConnectionManagerBuilder poolBuilder = PoolingAsyncClientConnectionManagerBuilder.create()
                 .setMaxConnTotal(config.poolSize())
@@ -104,29 +84,13 @@ final class HttpSender implements AutoCloseable {
         client.start();
     }
 
-    /** NanoMQ sends an empty request target for a URL without path; HTTP wants "/". */
-    private static URI withPath(final URI url) {
-        if (url.getRawPath() != null && !url.getRawPath().isEmpty()) {
-            return url;
+    @Override
+    public Future<SimpleHttpResponse> send(final Outgoing outgoing, final Consumer<Outcome> done) {
+        final SimpleRequestBuilder builder = SimpleRequestBuilder.create(outgoing.method).setUri(outgoing.uri);
+        for (final String[] header : outgoing.headers) {
+            builder.addHeader(header[0], header[1]);
         }
-        try {
-            return new URI(url.getScheme(), url.getRawAuthority(), "/", url.getRawQuery(), null);
-        } catch (final URISyntaxException e) {
-            throw new IllegalArgumentException(e);
-        }
-    }
-
-    /** Starts one POST; {@code done} runs once on an I/O thread. The future cancels the attempt. */
-    Future<SimpleHttpResponse> send(final String id, final byte[] body, final Consumer<Outcome> done) {
-        final SimpleRequestBuilder builder = SimpleRequestBuilder.post(target);
-        headers.forEach(builder::addHeader);
-        builder.addHeader("webhook-id", id);
-        if (signer != null) {
-            final long timestamp = System.currentTimeMillis() / 1000;
-            builder.addHeader("webhook-timestamp", Long.toString(timestamp));
-            builder.addHeader("webhook-signature", signer.sign(id, timestamp, body));
-        }
-        builder.setBody(body, contentType);
+        builder.setBody(outgoing.body, ContentType.parseLenient(outgoing.contentType));
         final SimpleHttpRequest request = builder.build();
         return client.execute(request, new FutureCallback<>() {
             @Override

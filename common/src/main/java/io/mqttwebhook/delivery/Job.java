@@ -1,6 +1,7 @@
 package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.event.WebhookEvent;
+import io.mqttwebhook.request.RequestTemplate;
 
 import java.util.List;
 import java.util.concurrent.Future;
@@ -17,9 +18,9 @@ final class Job {
     final List<WebhookEvent> events;
     final String id;
     private final AtomicBoolean settled = new AtomicBoolean();
-    /** The body in the encoding of {@link #bodyRoute}; rebuilt when a reload changed the route. */
-    byte[] body;
-    Route bodyRoute;
+    /** The request as {@link #renderedFor} renders it; rendered again when a reload changed the route. */
+    RequestTemplate.Rendered rendered;
+    Route renderedFor;
     /** Attempts that count against {@code retry.max_attempts}: those the endpoint could have answered. */
     int countedAttempts;
     /** Every attempt made. */

@@ -2,6 +2,7 @@ package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.config.EndpointConfig;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -9,21 +10,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Posts one body and waits for the answer, exactly as an endpoint's delivery would post it (url, headers,
- * Content-Type, TLS, Standard Webhooks signing, cancel_timeout): what the replay command sends dead letters
- * again with, so that a receiver cannot tell a replay from a delivery but by its id.
+ * Posts one request and waits for the answer, exactly as an endpoint's delivery would send it (url, configured
+ * headers, Content-Type, TLS, Standard Webhooks signing, cancel_timeout): what the replay command sends dead
+ * letters again with, so that a receiver cannot tell a replay from a delivery but by its id.
  */
 public final class Resender implements AutoCloseable {
 
-    private final HttpSender sender;
+    private final Route route;
     private final long timeoutMillis;
 
     public Resender(final EndpointConfig config) {
-        this.sender = new HttpSender(config);
+        this.route = new Route(config);
         this.timeoutMillis = config.cancelTimeout().toMillis();
     }
 
-    /** The answer to one post. */
+    /** The answer to one request. */
     public static final class Answer {
         /** The HTTP status, or 0 when there was none. */
         public final int status;
@@ -53,14 +54,21 @@ public final class Resender implements AutoCloseable {
         }
     }
 
-    /** Posts {@code body} with {@code webhookId}; returns when answered, failed or cancel_timeout passed. */
-    public Answer post(final String webhookId, final byte[] body) throws InterruptedException {
+    /**
+     * Sends {@code body} with {@code webhookId}, {@code method} (null: the configured one), {@code path} appended
+     * to the url (or null) and the {@code templated} headers besides the configured ones; returns when answered,
+     * failed, or cancel_timeout passed.
+     */
+    public Answer post(final String webhookId, final String method, final String path, final List<String[]> templated,
+                       final byte[] body) throws InterruptedException {
         final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
-        final Future<?> request = sender.send(webhookId, body, outcome::complete);
+        final Outgoing request = route.outgoing(webhookId, method == null ? route.config.request().method() : method,
+                path, templated, body);
+        final Future<?> sent = route.sender.send(request, outcome::complete);
         try {
             return new Answer(outcome.get(timeoutMillis + 1000, TimeUnit.MILLISECONDS));
         } catch (final TimeoutException e) {
-            request.cancel(true);
+            sent.cancel(true);
             return new Answer(Outcome.failed("cancelled after cancel_timeout"));
         } catch (final ExecutionException e) {
             return new Answer(Outcome.failed(String.valueOf(e.getCause())));
@@ -69,6 +77,6 @@ public final class Resender implements AutoCloseable {
 
     @Override
     public void close() {
-        sender.close();
+        route.close();
     }
 }

@@ -1,7 +1,8 @@
 package io.mqttwebhook.delivery;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.mqttwebhook.event.PayloadEncoding;
+import io.mqttwebhook.event.BodyFormat;
+import io.mqttwebhook.event.Mqtt5Properties;
 import io.mqttwebhook.event.WebhookEvent;
 
 import java.io.IOException;
@@ -45,8 +46,18 @@ final class StoredEvent extends WebhookEvent {
     }
 
     @Override
-    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
-        event.writeBody(json, encoding);
+    public void writeBody(final JsonGenerator json, final BodyFormat format) throws IOException {
+        event.writeBody(json, format);
+    }
+
+    @Override
+    public Object field(final String name) {
+        return event.field(name);
+    }
+
+    @Override
+    public Mqtt5Properties properties() {
+        return event.properties();
     }
 
     @Override

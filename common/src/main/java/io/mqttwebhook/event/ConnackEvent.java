@@ -37,7 +37,21 @@ public final class ConnackEvent extends WebhookEvent {
     }
 
     @Override
-    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
+    public Object field(final String name) {
+        switch (name) {
+            case "proto_ver":
+                return protoVer;
+            case "keepalive":
+                return keepalive;
+            case "conn_ack":
+                return connAck;
+            default:
+                return super.field(name);
+        }
+    }
+
+    @Override
+    public void writeBody(final JsonGenerator json, final BodyFormat format) throws IOException {
         json.writeStartObject();
         json.writeNumberField("proto_ver", protoVer);
         json.writeNumberField("keepalive", keepalive);

@@ -20,7 +20,12 @@ public final class DisconnectedEvent extends WebhookEvent {
     }
 
     @Override
-    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
+    public Object field(final String name) {
+        return name.equals("reason") ? reason : super.field(name);
+    }
+
+    @Override
+    public void writeBody(final JsonGenerator json, final BodyFormat format) throws IOException {
         json.writeStartObject();
         json.writeStringField("reason", reason);
         json.writeStringField("username", usernameOrUndefined(username()));

@@ -17,17 +17,26 @@ public final class EventBodies {
 
     private static final JsonFactory JSON = new JsonFactory();
 
-    private final PayloadEncoding encoding;
+    private final BodyFormat format;
 
+    public EventBodies(final BodyFormat format) {
+        this.format = format;
+    }
+
+    /** NanoMQ's bodies in this payload encoding, without MQTT 5 properties. */
     public EventBodies(final PayloadEncoding encoding) {
-        this.encoding = encoding;
+        this(new BodyFormat(encoding, false));
+    }
+
+    public BodyFormat format() {
+        return format;
     }
 
     /** The body of one event. */
     public byte[] single(final WebhookEvent event) {
         final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         try (JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
-            event.writeBody(json, encoding);
+            event.writeBody(json, format);
         } catch (final IOException e) {
             throw new UncheckedIOException("cannot serialize " + event, e);
         }
@@ -40,7 +49,7 @@ public final class EventBodies {
         try (JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
             json.writeStartArray();
             for (final WebhookEvent event : events) {
-                event.writeBody(json, encoding);
+                event.writeBody(json, format);
             }
             json.writeEndArray();
         } catch (final IOException e) {

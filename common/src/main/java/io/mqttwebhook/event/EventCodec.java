@@ -37,6 +37,7 @@ public final class EventCodec {
                 out.writeBoolean(p.retain());
                 writeBytes(out, p.payload());
                 out.writeLong(p.ts());
+                writeProperties(out, p.properties());
             } else if (event instanceof MessageEvent) {
                 final MessageEvent m = (MessageEvent) event;
                 writeString(out, m.fromClientId());
@@ -46,6 +47,7 @@ public final class EventCodec {
                 out.writeBoolean(m.retain());
                 writeBytes(out, m.payload());
                 out.writeLong(m.ts());
+                writeProperties(out, m.properties());
             } else if (event instanceof ConnackEvent) {
                 final ConnackEvent c = (ConnackEvent) event;
                 out.writeByte(c.protoVer());
@@ -57,6 +59,7 @@ public final class EventCodec {
                 out.writeInt(c.keepalive());
                 out.writeByte(c.protoVer());
                 out.writeLong(c.ts());
+                writeProperties(out, c.properties());
             } else if (event instanceof DisconnectedEvent) {
                 writeString(out, ((DisconnectedEvent) event).reason());
             } else if (event instanceof SessionTerminatedEvent) {
@@ -93,12 +96,12 @@ public final class EventCodec {
             switch (type) {
                 case MESSAGE_PUBLISH:
                     event = new PublishEvent(clientId, username, readString(in), in.readUnsignedByte(), in.readBoolean(),
-                            readBytes(in), in.readLong());
+                            readBytes(in), in.readLong(), readProperties(in));
                     break;
                 case MESSAGE_DELIVERED:
                 case MESSAGE_ACKED:
                     event = new MessageEvent(type, clientId, username, readString(in), readString(in), readString(in),
-                            in.readUnsignedByte(), in.readBoolean(), readBytes(in), in.readLong());
+                            in.readUnsignedByte(), in.readBoolean(), readBytes(in), in.readLong(), readProperties(in));
                     break;
                 case CLIENT_CONNACK:
                     event = new ConnackEvent(clientId, username, in.readUnsignedByte(), in.readInt(), readString(in));
@@ -106,7 +109,7 @@ public final class EventCodec {
                 case CLIENT_CONNECT:
                 case CLIENT_CONNECTED:
                     event = new ConnectEvent(type, clientId, username, readString(in), in.readInt(), in.readUnsignedByte(),
-                            in.readLong());
+                            in.readLong(), readProperties(in));
                     break;
                 case CLIENT_DISCONNECTED:
                     event = new DisconnectedEvent(clientId, username, readString(in));
@@ -126,6 +129,53 @@ public final class EventCodec {
         } catch (final IOException e) {
             throw new IllegalArgumentException("damaged record: " + e, e);
         }
+    }
+
+    /** A presence byte, then the user properties and each optional property with its own presence byte. */
+    private static void writeProperties(final DataOutputStream out, final Mqtt5Properties properties) throws IOException {
+        if (properties.isEmpty()) {
+            out.writeBoolean(false);
+            return;
+        }
+        out.writeBoolean(true);
+        out.writeInt(properties.userProperties().size());
+        for (final String[] pair : properties.userProperties()) {
+            writeString(out, pair[0]);
+            writeString(out, pair[1]);
+        }
+        writeString(out, properties.contentType());
+        writeString(out, properties.responseTopic());
+        writeBytes(out, properties.correlationData());
+        out.writeBoolean(properties.messageExpiryInterval() != null);
+        if (properties.messageExpiryInterval() != null) {
+            out.writeLong(properties.messageExpiryInterval());
+        }
+        out.writeBoolean(properties.payloadFormatIndicator() != null);
+        if (properties.payloadFormatIndicator() != null) {
+            out.writeByte(properties.payloadFormatIndicator());
+        }
+    }
+
+    private static Mqtt5Properties readProperties(final DataInputStream in) throws IOException {
+        if (!in.readBoolean()) {
+            return Mqtt5Properties.NONE;
+        }
+        final Mqtt5Properties.Builder properties = Mqtt5Properties.builder();
+        final int users = in.readInt();
+        if (users < 0 || users > in.available()) {
+            throw new IOException(users + " user properties in a record of " + in.available() + " bytes left");
+        }
+        for (int i = 0; i < users; i++) {
+            properties.userProperty(readString(in), readString(in));
+        }
+        properties.contentType(readString(in)).responseTopic(readString(in)).correlationData(readBytes(in));
+        if (in.readBoolean()) {
+            properties.messageExpiryInterval(in.readLong());
+        }
+        if (in.readBoolean()) {
+            properties.payloadFormatIndicator(in.readUnsignedByte());
+        }
+        return properties.build();
     }
 
     private static void writeString(final DataOutputStream out, final String value) throws IOException {

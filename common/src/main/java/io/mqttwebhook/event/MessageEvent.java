@@ -18,10 +18,18 @@ public final class MessageEvent extends WebhookEvent {
     private final boolean retain;
     private final byte[] payload;
     private final long ts;
+    private final Mqtt5Properties properties;
 
     public MessageEvent(final EventType type, final String clientId, final String username, final String fromClientId,
                         final String fromUsername, final String topic, final int qos, final boolean retain,
                         final byte[] payload, final long ts) {
+        this(type, clientId, username, fromClientId, fromUsername, topic, qos, retain, payload, ts, Mqtt5Properties.NONE);
+    }
+
+    /** As above, with the MQTT 5 properties of the PUBLISH sent to the subscriber. */
+    public MessageEvent(final EventType type, final String clientId, final String username, final String fromClientId,
+                        final String fromUsername, final String topic, final int qos, final boolean retain,
+                        final byte[] payload, final long ts, final Mqtt5Properties properties) {
         super(type, clientId, username);
         if (type != EventType.MESSAGE_DELIVERED && type != EventType.MESSAGE_ACKED) {
             throw new IllegalArgumentException("not a message event: " + type);
@@ -33,6 +41,7 @@ public final class MessageEvent extends WebhookEvent {
         this.retain = retain;
         this.payload = payload == null ? new byte[0] : payload;
         this.ts = ts;
+        this.properties = properties == null ? Mqtt5Properties.NONE : properties;
     }
 
     @Override
@@ -67,7 +76,34 @@ public final class MessageEvent extends WebhookEvent {
     }
 
     @Override
-    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
+    public Mqtt5Properties properties() {
+        return properties;
+    }
+
+    @Override
+    public Object field(final String name) {
+        switch (name) {
+            case "from_client_id":
+                return fromClientId;
+            case "from_username":
+                return usernameOrUndefined(fromUsername);
+            case "topic":
+                return topic;
+            case "qos":
+                return qos;
+            case "retain":
+                return retain;
+            case "payload":
+                return payload;
+            case "ts":
+                return ts;
+            default:
+                return super.field(name);
+        }
+    }
+
+    @Override
+    public void writeBody(final JsonGenerator json, final BodyFormat format) throws IOException {
         json.writeStartObject();
         json.writeStringField("action", type().action());
         json.writeStringField("clientid", clientId());
@@ -77,8 +113,11 @@ public final class MessageEvent extends WebhookEvent {
         json.writeStringField("topic", topic);
         json.writeNumberField("qos", qos);
         json.writeBooleanField("retain", retain);
-        json.writeStringField("payload", encoding.encode(payload));
+        json.writeStringField("payload", format.encoding().encode(payload));
         json.writeNumberField("ts", ts);
+        if (format.properties()) {
+            properties.write(json, format.encoding());
+        }
         json.writeEndObject();
     }
 }

@@ -15,16 +15,24 @@ public final class PublishEvent extends WebhookEvent {
     private final boolean retain;
     private final byte[] payload;
     private final long ts;
+    private final Mqtt5Properties properties;
 
     /** @param ts epoch milliseconds when the broker received the PUBLISH */
     public PublishEvent(final String clientId, final String username, final String topic, final int qos,
                         final boolean retain, final byte[] payload, final long ts) {
+        this(clientId, username, topic, qos, retain, payload, ts, Mqtt5Properties.NONE);
+    }
+
+    /** As above, with the MQTT 5 properties of the PUBLISH. */
+    public PublishEvent(final String clientId, final String username, final String topic, final int qos,
+                        final boolean retain, final byte[] payload, final long ts, final Mqtt5Properties properties) {
         super(EventType.MESSAGE_PUBLISH, clientId, username);
         this.topic = topic;
         this.qos = qos;
         this.retain = retain;
         this.payload = payload;
         this.ts = ts;
+        this.properties = properties == null ? Mqtt5Properties.NONE : properties;
     }
 
     @Override
@@ -50,7 +58,34 @@ public final class PublishEvent extends WebhookEvent {
     }
 
     @Override
-    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
+    public Mqtt5Properties properties() {
+        return properties;
+    }
+
+    @Override
+    public Object field(final String name) {
+        switch (name) {
+            case "ts":
+                return ts;
+            case "topic":
+                return topic;
+            case "retain":
+                return retain;
+            case "qos":
+                return qos;
+            case "from_username":
+                return usernameOrUndefined(username());
+            case "from_client_id":
+                return clientId();
+            case "payload":
+                return payload;
+            default:
+                return super.field(name);
+        }
+    }
+
+    @Override
+    public void writeBody(final JsonGenerator json, final BodyFormat format) throws IOException {
         json.writeStartObject();
         json.writeNumberField("ts", ts);
         json.writeStringField("topic", topic);
@@ -59,7 +94,10 @@ public final class PublishEvent extends WebhookEvent {
         json.writeStringField("action", type().action());
         json.writeStringField("from_username", usernameOrUndefined(username()));
         json.writeStringField("from_client_id", clientId());
-        json.writeStringField("payload", encoding.encode(payload));
+        json.writeStringField("payload", format.encoding().encode(payload));
+        if (format.properties()) {
+            properties.write(json, format.encoding());
+        }
         json.writeEndObject();
     }
 }

@@ -19,7 +19,12 @@ public final class SessionTerminatedEvent extends WebhookEvent {
     }
 
     @Override
-    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
+    public Object field(final String name) {
+        return name.equals("reason") ? reason : super.field(name);
+    }
+
+    @Override
+    public void writeBody(final JsonGenerator json, final BodyFormat format) throws IOException {
         json.writeStartObject();
         json.writeStringField("action", type().action());
         json.writeStringField("clientid", clientId());

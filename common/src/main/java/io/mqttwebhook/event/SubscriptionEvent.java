@@ -17,12 +17,15 @@ public final class SubscriptionEvent extends WebhookEvent {
     public SubscriptionEvent(final EventType type, final String clientId, final String username, final String topic,
                              final int qos) {
         super(type, clientId, username);
-        if (type != EventType.CLIENT_SUBSCRIBE && type != EventType.SESSION_SUBSCRIBED
-                && type != EventType.CLIENT_UNSUBSCRIBE && type != EventType.SESSION_UNSUBSCRIBED) {
+        if (!subscribes(type) && type != EventType.CLIENT_UNSUBSCRIBE && type != EventType.SESSION_UNSUBSCRIBED) {
             throw new IllegalArgumentException("not a subscription event: " + type);
         }
         this.topic = topic;
         this.qos = qos;
+    }
+
+    private static boolean subscribes(final EventType type) {
+        return type == EventType.CLIENT_SUBSCRIBE || type == EventType.SESSION_SUBSCRIBED;
     }
 
     @Override
@@ -36,13 +39,25 @@ public final class SubscriptionEvent extends WebhookEvent {
     }
 
     @Override
-    public void writeBody(final JsonGenerator json, final PayloadEncoding encoding) throws IOException {
+    public Object field(final String name) {
+        switch (name) {
+            case "topic":
+                return topic;
+            case "qos":
+                return subscribes(type()) ? qos : ABSENT;
+            default:
+                return super.field(name);
+        }
+    }
+
+    @Override
+    public void writeBody(final JsonGenerator json, final BodyFormat format) throws IOException {
         json.writeStartObject();
         json.writeStringField("action", type().action());
         json.writeStringField("clientid", clientId());
         json.writeStringField("username", usernameOrUndefined(username()));
         json.writeStringField("topic", topic);
-        if (type() == EventType.CLIENT_SUBSCRIBE || type() == EventType.SESSION_SUBSCRIBED) {
+        if (subscribes(type())) {
             json.writeObjectFieldStart("opts");
             json.writeNumberField("qos", qos);
             json.writeEndObject();

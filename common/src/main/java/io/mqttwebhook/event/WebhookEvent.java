@@ -54,7 +54,38 @@ public abstract class WebhookEvent {
     }
 
     /** Writes the JSON object of this event, keys in the order of the specification. */
-    public abstract void writeBody(JsonGenerator json, PayloadEncoding encoding) throws IOException;
+    public abstract void writeBody(JsonGenerator json, BodyFormat format) throws IOException;
+
+    /** Marks a name that is not a field of this event (see {@link #field}). */
+    public static final Object ABSENT = new Object() {
+        @Override
+        public String toString() {
+            return "absent";
+        }
+    };
+
+    /**
+     * The value of a field of this event by its key in the body ({@code clientid}, {@code topic},
+     * {@code payload}, ...): a String, Number, Boolean, the payload's byte[], or {@link #ABSENT}. Every event
+     * has {@code action}, {@code clientid} and {@code username} (for a publish, its publisher's). For templates.
+     */
+    public Object field(final String name) {
+        switch (name) {
+            case "action":
+                return type.action();
+            case "clientid":
+                return clientId;
+            case "username":
+                return usernameOrUndefined(username);
+            default:
+                return ABSENT;
+        }
+    }
+
+    /** The MQTT 5 properties of the packet; {@link Mqtt5Properties#NONE} when it had none (or MQTT 3). */
+    public Mqtt5Properties properties() {
+        return Mqtt5Properties.NONE;
+    }
 
     protected static String usernameOrUndefined(final String username) {
         return username == null || username.isEmpty() ? UNDEFINED_USERNAME : username;

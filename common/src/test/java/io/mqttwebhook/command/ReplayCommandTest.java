@@ -168,6 +168,39 @@ class ReplayCommandTest {
     }
 
     @Test
+    void aTemplatedRequestIsReplayedWithItsMethodPathBodyAndTemplatedHeaders(@TempDir final Path dir) throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            final AtomicInteger status = new AtomicInteger(400);
+            receiver.replyWith(r -> Reply.status(status.get()));
+            final Path config = configuration(dir, receiver, "  method = PUT\n  path = \"/devices/${clientid}\"\n"
+                    + "  headers.x-device = \"${clientid}\"\n"
+                    + "  body.template = \"\"\"{\"device\":${clientid},\"reading\":${payload}}\"\"\"\n");
+            giveUp(config, payloads("p", 3));
+            final Path letters = dir.resolve("dead-letters");
+            final List<TestReceiver.Request> refused = receiver.requests();
+            assertThat(deadLetters(letters)).hasSize(3).allSatisfy(l -> {
+                assertThat(l.method()).isEqualTo("PUT");
+                assertThat(l.path()).isEqualTo("/devices/" + l.clientId());
+                assertThat(l.body()).isEqualTo("{\"device\":\"" + l.clientId() + "\",\"reading\":\""
+                        + l.clientId().substring(2) + "\"}");
+            });
+            receiver.clear();
+
+            status.set(200);
+            assertThat(replay(letters.toString(), "--config", config.toString())).as(printed()).isEqualTo(ReplayCommand.OK);
+            assertThat(receiver.requests()).hasSize(3).allSatisfy(r -> {
+                final TestReceiver.Request original = refused.stream()
+                        .filter(o -> o.header("webhook-id").equals(r.header("webhook-id"))).findFirst().orElseThrow();
+                assertThat(r.method).isEqualTo("PUT");
+                assertThat(r.target).isEqualTo(original.target).startsWith("/hook/devices/c-p");
+                assertThat(r.body()).isEqualTo(original.body());
+                assertThat(r.header("x-device")).isEqualTo(original.header("x-device")).startsWith("c-p");
+                assertThat(r.header("authorization")).isEqualTo("Bearer t0ken");
+            });
+        }
+    }
+
+    @Test
     void dryRunCauseSinceAndUrlChooseWhatGoesWhere(@TempDir final Path dir) throws Exception {
         try (TestReceiver receiver = TestReceiver.start(); TestReceiver other = TestReceiver.start()) {
             // "r" events are answered 500 and given up after one attempt; "n" events are refused with 404

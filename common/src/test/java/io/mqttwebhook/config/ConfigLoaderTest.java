@@ -262,4 +262,46 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.conf")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("cannot read the configuration file");
     }
+
+    @Test
+    void namedEndpointsBesideNanoMqsBlock() {
+        final WebhookConfig config = webhook("webhook {\n  url = \"http://h/d\"\n  events = [ { event = on_message_publish } ]\n"
+                + "  endpoints {\n    zeta { url = \"http://z/\", events = [ { event = on_client_connack } ], pool_size = 2 }\n"
+                + "    alpha { url = \"http://a/\", events = [ { event = on_message_publish, topic = \"x/#\" } ] }\n  }\n}");
+        assertThat(config.endpoints()).extracting(EndpointConfig::name).containsExactly("default", "alpha", "zeta");
+        assertThat(config.endpoint("zeta").orElseThrow().poolSize()).isEqualTo(2);
+        assertThat(config.endpoint("alpha").orElseThrow().poolSize()).isEqualTo(32);
+        assertThat(config.router().match(EventType.MESSAGE_PUBLISH, "x/1")).isEqualTo(0b011);
+        assertThat(config.router().match(EventType.CLIENT_CONNACK, null)).isEqualTo(0b100);
+    }
+
+    @Test
+    void endpointsWithoutNanoMqsBlockAndWhatTheyRefuse(@TempDir final Path dir) {
+        final LoadResult only = ConfigLoader.parse("webhook {\n  pool_size = 4\n  endpoints { a { url = \"http://a/\" } }\n}",
+                "e.conf");
+        assertThat(only.config().orElseThrow().endpoints()).extracting(EndpointConfig::name).containsExactly("a");
+        assertThat(only.warnings()).anyMatch(w -> w.startsWith("webhook.pool_size at e.conf:2: applies to no endpoint"));
+        assertThat(error("webhook {\n  endpoints {\n    a { events = [] }\n  }\n}"))
+                .contains("webhook.endpoints.a.url in nanomq.conf: missing");
+        assertThat(error("webhook {\n  endpoints {\n    \"a b\" { url = \"http://a/\" }\n  }\n}"))
+                .contains("an endpoint name is 1 to 64 letters, digits, _ or -");
+        assertThat(error("webhook {\n  endpoints {\n    a-b { url = \"http://a/\" }\n    a_b { url = \"http://b/\" }\n  }\n}"))
+                .contains("give the same metric names");
+        final String queue = dir.resolve("q").toString();
+        assertThat(error("webhook {\n  url = \"http://a/\"\n  queue { type = disk, dir = \"" + queue + "\" }\n"
+                + "  endpoints { b { url = \"http://b/\", queue { type = disk, dir = \"" + queue + "\" } } }\n}"))
+                .contains("is also the queue.dir of endpoint default");
+        final LoadResult misplaced = ConfigLoader.parse("webhook {\n  endpoints { a { url = \"http://a/\"\n"
+                + "    reload.interval = 1s\n    pool_sise = 3\n  } }\n}", "m.conf");
+        assertThat(misplaced.warnings()).anyMatch(w -> w.startsWith("webhook.endpoints.a.reload.interval at m.conf:3:"
+                + " applies to the whole webhook")).anyMatch(w -> w.startsWith("webhook.endpoints.a.pool_sise at m.conf:4:"
+                + " unknown key"));
+    }
+
+    @Test
+    void aDiskQueueFolderMustBeWritable(@TempDir final Path dir) throws IOException {
+        final Path file = Files.createFile(dir.resolve("not-a-folder"));
+        assertThat(error("webhook {\n  url = \"http://a/\"\n  queue { type = disk, dir = \"" + file + "\" }\n}"))
+                .contains("webhook.queue.dir at nanomq.conf:3:").contains("is not a writable folder");
+    }
 }

@@ -44,22 +44,25 @@ class DeadLetterAndRateLimitConfigTest {
     }
 
     @Test
-    void rateLimitIsANumberOfEventsOrABlock() {
+    void rateLimitCountsEventsOrRequests() {
         assertThat(load("").rateLimit()).isNull();
-        assertThat(load("rate_limit = 100").rateLimit()).isEqualTo(RateLimit.of(RateLimit.Unit.EVENTS, 100, 10));
+        assertThat(load("rate_limit.events_per_second = 100").rateLimit())
+                .isEqualTo(RateLimit.of(RateLimit.Unit.EVENTS, 100, 10));
         assertThat(load("rate_limit { events_per_second = 2.5, burst = 5 }").rateLimit())
                 .isEqualTo(RateLimit.of(RateLimit.Unit.EVENTS, 2.5, 5));
         assertThat(load("rate_limit.requests_per_second = 5").rateLimit())
                 .isEqualTo(RateLimit.of(RateLimit.Unit.REQUESTS, 5, 1));
-        assertThat(load("rate_limit = 100").rateLimit()).hasToString("100 events/s, burst 10");
+        assertThat(load("rate_limit.events_per_second = 100").rateLimit()).hasToString("100 events/s, burst 10");
     }
 
     @Test
     void errorsNameFileLineKeyValueAndWhatIsAllowed(@TempDir final Path dir) throws IOException {
-        assertThat(error("rate_limit = fast")).isEqualTo("webhook.rate_limit at w.conf:3: \"fast\" must be a number of"
-                + " events per second (rate_limit = 100) or a block rate_limit { events_per_second = 100 } /"
-                + " { requests_per_second = 10, burst = 1 }");
-        assertThat(error("rate_limit = 0")).isEqualTo("webhook.rate_limit at w.conf:3: 0 must be a number greater than 0");
+        assertThat(error("rate_limit = 100")).isEqualTo("webhook.rate_limit at w.conf:3: 100 is not a block:"
+                + " rate_limit { events_per_second = 100 } or rate_limit { requests_per_second = 10, burst = 1 }");
+        assertThat(error("rate_limit.events_per_second = fast")).isEqualTo("webhook.rate_limit.events_per_second at"
+                + " w.conf:3: \"fast\" must be a number greater than 0");
+        assertThat(error("rate_limit.events_per_second = 0"))
+                .isEqualTo("webhook.rate_limit.events_per_second at w.conf:3: 0 must be a number greater than 0");
         assertThat(error("rate_limit { events_per_second = 10, requests_per_second = 1 }"))
                 .contains("webhook.rate_limit.requests_per_second at w.conf:3: set either");
         assertThat(error("rate_limit { burst = 3 }")).contains("webhook.rate_limit at w.conf:3: needs events_per_second"
@@ -87,17 +90,17 @@ class DeadLetterAndRateLimitConfigTest {
 
     @Test
     void theDeadLetterFolderWaitsForARestartTheRateLimitDoesNot(@TempDir final Path dir) {
-        final EndpointConfig before = load("rate_limit = 5");
-        assertThat(ReloadKeys.restartOnlyChanges(before, load("dead_letter.dir = \"" + dir + "\"\n rate_limit = 5")))
-                .containsExactly("dead_letter.dir");
-        assertThat(ReloadKeys.restartOnlyChanges(before, load("rate_limit = 50"))).isEmpty();
-        assertThat(before.sameAs(load("rate_limit = 50"))).isFalse();
+        final EndpointConfig before = load("rate_limit.events_per_second = 5");
+        assertThat(ReloadKeys.restartOnlyChanges(before,
+                load("dead_letter.dir = \"" + dir + "\"\n rate_limit.events_per_second = 5"))).containsExactly("dead_letter.dir");
+        assertThat(ReloadKeys.restartOnlyChanges(before, load("rate_limit.events_per_second = 50"))).isEmpty();
+        assertThat(before.sameAs(load("rate_limit.events_per_second = 50"))).isFalse();
     }
 
     @Test
     void theCheckCommandPrintsBoth(@TempDir final Path dir) throws IOException {
         final Path file = Files.writeString(dir.resolve("webhook.conf"), "webhook {\n url = \"http://h/\"\n"
-                + " dead_letter.dir = \"" + dir.resolve("dl") + "\"\n rate_limit = 100\n}\n");
+                + " dead_letter.dir = \"" + dir.resolve("dl") + "\"\n rate_limit.events_per_second = 100\n}\n");
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
         assertThat(ConfigCheck.run(new String[]{file.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))).isEqualTo(ConfigCheck.OK);

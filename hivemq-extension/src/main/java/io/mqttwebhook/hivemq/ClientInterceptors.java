@@ -26,6 +26,7 @@ import com.hivemq.extension.sdk.api.packets.unsubscribe.UnsubscribePacket;
 import io.mqttwebhook.Routing;
 import io.mqttwebhook.Webhook;
 import io.mqttwebhook.event.EventType;
+import io.mqttwebhook.event.Mqtt5Properties;
 import io.mqttwebhook.event.PublishEvent;
 import io.mqttwebhook.event.SubscriptionEvent;
 
@@ -72,7 +73,8 @@ final class ClientInterceptors implements PublishInboundInterceptor, SubscribeIn
             return;
         }
         routing.offer(new PublishEvent(clientId, username, topic, publish.getQos().getQosNumber(),
-                publish.getRetain(), payload(publish), publish.getTimestamp()), endpoints);
+                publish.getRetain(), payload(publish), publish.getTimestamp(),
+                routing.wantsProperties(endpoints) ? PacketProperties.of(publish) : Mqtt5Properties.NONE), endpoints);
     }
 
     /** The payload buffer is read-only and shared: copy without moving its position. */

@@ -41,7 +41,7 @@ final class ConnackInterceptor implements ConnackOutboundInterceptor {
         if (connack.getReasonCode() == ConnackReasonCode.SUCCESS && webhook.wants(EventType.CLIENT_CONNECTED)) {
             webhook.publish(new ConnectEvent(EventType.CLIENT_CONNECTED, clientId, username,
                     connection.getInetAddress().map(InetAddress::getHostAddress).orElse(""), keepalive, protoVer,
-                    System.currentTimeMillis()));
+                    System.currentTimeMillis(), ConnectionAttributes.userProperties(store)));
         }
     }
 }

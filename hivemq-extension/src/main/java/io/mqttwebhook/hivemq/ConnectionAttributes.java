@@ -2,6 +2,7 @@ package io.mqttwebhook.hivemq;
 
 import com.hivemq.extension.sdk.api.client.parameter.ConnectionAttributeStore;
 import com.hivemq.extension.sdk.api.packets.general.MqttVersion;
+import io.mqttwebhook.event.Mqtt5Properties;
 
 import java.util.Optional;
 
@@ -14,6 +15,7 @@ final class ConnectionAttributes {
     private static final String USERNAME = "io.mqttwebhook.username";
     private static final String KEEPALIVE = "io.mqttwebhook.keepalive";
     private static final String CONNACK_SENT = "io.mqttwebhook.connack";
+    private static final String USER_PROPERTIES = "io.mqttwebhook.user_properties";
 
     private ConnectionAttributes() {
     }
@@ -41,6 +43,43 @@ final class ConnectionAttributes {
 
     static boolean connackReported(final ConnectionAttributeStore store) {
         return store.get(CONNACK_SENT).isPresent();
+    }
+
+    /** Keeps the CONNECT's user properties (length-prefixed UTF-8 pairs) for the client_connected event. */
+    static void storeUserProperties(final ConnectionAttributeStore store, final Mqtt5Properties properties) {
+        final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            for (final String[] pair : properties.userProperties()) {
+                for (final String part : pair) {
+                    final byte[] utf8 = part.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    out.writeInt(utf8.length);
+                    out.write(utf8);
+                }
+            }
+        } catch (final java.io.IOException impossible) {
+            throw new java.io.UncheckedIOException(impossible);
+        }
+        store.put(USER_PROPERTIES, java.nio.ByteBuffer.wrap(bytes.toByteArray()));
+    }
+
+    /** The user properties kept by {@link #storeUserProperties}, or none. */
+    static Mqtt5Properties userProperties(final ConnectionAttributeStore store) {
+        final Optional<java.nio.ByteBuffer> stored = store.get(USER_PROPERTIES);
+        if (stored.isEmpty()) {
+            return Mqtt5Properties.NONE;
+        }
+        final java.nio.ByteBuffer buffer = stored.get().duplicate();
+        final Mqtt5Properties.Builder properties = Mqtt5Properties.builder();
+        while (buffer.remaining() >= 4) {
+            properties.userProperty(read(buffer), read(buffer));
+        }
+        return properties.build();
+    }
+
+    private static String read(final java.nio.ByteBuffer buffer) {
+        final byte[] utf8 = new byte[buffer.getInt()];
+        buffer.get(utf8);
+        return new String(utf8, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** {@code proto_ver}: 3 (MQTT 3.1), 4 (3.1.1), 5. */

@@ -14,6 +14,7 @@ import io.mqttwebhook.Routing;
 import io.mqttwebhook.Webhook;
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.MessageEvent;
+import io.mqttwebhook.event.Mqtt5Properties;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -53,17 +54,21 @@ final class DeliveryInterceptors implements PublishOutboundInterceptor, PubackIn
         }
         final byte[] payload = ClientInterceptors.payload(publish);
         final long now = System.currentTimeMillis();
+        final Mqtt5Properties properties = routing.wantsProperties(delivered | acked)
+                ? PacketProperties.of(publish) : Mqtt5Properties.NONE;
         if (delivered != 0) {
-            routing.offer(event(EventType.MESSAGE_DELIVERED, topic, qos, publish.getRetain(), payload, now), delivered);
+            routing.offer(event(EventType.MESSAGE_DELIVERED, topic, qos, publish.getRetain(), payload, now, properties),
+                    delivered);
         }
         if (acked != 0) {
-            awaitingAck.put(publish.getPacketId(), event(EventType.MESSAGE_ACKED, topic, qos, publish.getRetain(), payload, now));
+            awaitingAck.put(publish.getPacketId(),
+                    event(EventType.MESSAGE_ACKED, topic, qos, publish.getRetain(), payload, now, properties));
         }
     }
 
     private MessageEvent event(final EventType type, final String topic, final int qos, final boolean retain,
-                               final byte[] payload, final long ts) {
-        return new MessageEvent(type, clientId, username, "", null, topic, qos, retain, payload, ts);
+                               final byte[] payload, final long ts, final Mqtt5Properties properties) {
+        return new MessageEvent(type, clientId, username, "", null, topic, qos, retain, payload, ts, properties);
     }
 
     @Override

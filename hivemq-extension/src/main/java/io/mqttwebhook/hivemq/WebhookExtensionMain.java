@@ -60,6 +60,10 @@ public final class WebhookExtensionMain implements ExtensionMain {
                         + " and it is never posted", type.configName());
             }
         }
+        if (config.prometheusPort().isPresent()) {
+            LOG.warn("mqtt-webhook: metrics.prometheus.port is for Moquette and ignored on HiveMQ: HiveMQ's Prometheus"
+                    + " extension exports these metrics from HiveMQ's registry");
+        }
         // returns at once: queues open and HTTP clients start on the plugin's own thread, events queue meanwhile
         webhook = Webhook.start(config);
         metrics = new MetricsBridge(webhook.metrics().registry(), Services.metricRegistry());

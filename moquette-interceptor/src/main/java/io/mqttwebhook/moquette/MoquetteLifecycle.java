@@ -43,6 +43,8 @@ final class MoquetteLifecycle implements AutoCloseable {
     private final Webhook webhook;
     private final Server server;
     private final JmxMetrics jmx;
+    /** Null unless metrics.prometheus.port is set. */
+    private final PrometheusExporter prometheus;
     private final ScheduledExecutorService timer;
     private final Set<Thread> interceptorThreads = ConcurrentHashMap.newKeySet();
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -62,6 +64,10 @@ final class MoquetteLifecycle implements AutoCloseable {
             webhook.watch(file);
         }
         this.jmx = registerJmx();
+        this.prometheus = config.prometheusPort().isPresent()
+                ? new PrometheusExporter(webhook.metrics().registry(), config.prometheusBind(),
+                        config.prometheusPort().getAsInt())
+                : null;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "mqtt-webhook-moquette-timer"));
         final Thread watcher = daemon(this::closeWhenMoquetteStops, "mqtt-webhook-moquette-watch");
         watcher.start();
@@ -97,6 +103,11 @@ final class MoquetteLifecycle implements AutoCloseable {
 
     JmxMetrics jmx() {
         return jmx;
+    }
+
+    /** The Prometheus endpoint, or null when metrics.prometheus.port is not set. */
+    PrometheusExporter prometheus() {
+        return prometheus;
     }
 
     /** Runs {@code task} once, after {@code delayNanos}; at once when stopping. */
@@ -235,7 +246,14 @@ final class MoquetteLifecycle implements AutoCloseable {
             if (jmx != null) {
                 jmx.close();
             }
-            webhook.close();
+            try {
+                webhook.close();
+            } finally {
+                // after the drain: its last counts can still be scraped while it runs
+                if (prometheus != null) {
+                    prometheus.close();
+                }
+            }
         } finally {
             closed.countDown();
         }

@@ -23,6 +23,7 @@ import io.mqttwebhook.event.PublishEvent;
 import io.mqttwebhook.event.ReasonNames;
 import io.mqttwebhook.event.SubscriptionEvent;
 import io.mqttwebhook.metrics.JmxMetrics;
+import io.mqttwebhook.metrics.WebhookMetrics;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -200,6 +201,16 @@ public final class WebhookInterceptHandler extends AbstractInterceptHandler impl
     /** Metrics of the webhook, or null when it is off or JMX is not available. */
     JmxMetrics jmx() {
         return lifecycle == null ? null : lifecycle.jmx();
+    }
+
+    /** The core's metrics, or null when the webhook is off. */
+    WebhookMetrics metrics() {
+        return lifecycle == null ? null : lifecycle.webhook().metrics();
+    }
+
+    /** The port of the Prometheus endpoint, 0 while it is not listening (or not configured). */
+    int prometheusPort() {
+        return lifecycle == null || lifecycle.prometheus() == null ? 0 : lifecycle.prometheus().port();
     }
 
     /** Drains within {@code shutdown.drain_timeout} and releases every thread and connection. Idempotent. */

@@ -3,6 +3,8 @@ package io.mqttwebhook.moquette;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import io.mqttwebhook.testing.GrafanaDashboard;
+import io.mqttwebhook.testing.PrometheusText;
 import io.mqttwebhook.testing.QueueFiles;
 import io.mqttwebhook.testing.TestReceiver;
 import org.junit.jupiter.api.Test;
@@ -41,11 +43,15 @@ class MoquetteJarIT {
             assertThat(names).contains("io/mqttwebhook/moquette/WebhookInterceptHandler.class",
                     "io/mqttwebhook/Webhook.class", "io/mqttwebhook/shaded/jackson/core/JsonFactory.class",
                     "io/mqttwebhook/shaded/config/ConfigFactory.class", "io/mqttwebhook/shaded/h2/mvstore/MVStore.class",
-                    "io/mqttwebhook/shaded/metrics/Meter.class");
+                    "io/mqttwebhook/shaded/metrics/Meter.class",
+                    "io/mqttwebhook/shaded/prometheus/metrics/exporter/httpserver/HTTPServer.class",
+                    "io/mqttwebhook/shaded/prometheus/metrics/instrumentation/dropwizard/DropwizardExports.class",
+                    // found by name at run time (protobuf scrapes): shade rewrites the name in the class too
+                    "io/mqttwebhook/shaded/prometheus/metrics/expositionformats/internal/PrometheusProtobufWriterImpl.class");
             assertThat(names).noneMatch(n -> n.startsWith("io/netty/") || n.startsWith("org/slf4j/")
                     || n.startsWith("io/moquette/") || n.startsWith("com/fasterxml/") || n.contains("/com/fasterxml/")
                     || n.startsWith("org/apache/hc/") || n.startsWith("com/typesafe/") || n.startsWith("org/h2/")
-                    || n.startsWith("com/codahale/"));
+                    || n.startsWith("com/codahale/") || n.startsWith("io/prometheus/"));
         }
     }
 
@@ -159,6 +165,52 @@ class MoquetteJarIT {
             assertThat(log).contains("mqtt-webhook stopped endpoint default: matched=500 delivered=0 failed=0 dropped=0");
             assertThat(QueueFiles.committedEvents(home.resolve("queue"))).isEqualTo(500);
             restartAndAwait(home, receiver, "sigterm", 500);
+        }
+    }
+
+    private static final Pattern PROMETHEUS = Pattern.compile("Prometheus metrics at http://127\\.0\\.0\\.1:(\\d+)/metrics");
+
+    @Test
+    void standaloneMoquetteServesTheMetricsToPrometheus(@TempDir final Path home) throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            configure(home, "webhook {\n  url = \"" + receiver.url("/") + "\"\n  metrics.prometheus.port = 0\n"
+                    + "  events = [ { event = on_message_publish } ]\n}\n");
+            final Standalone moquette = startMoquette(home);
+            try {
+                final int[] port = new int[1];
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    final Matcher m = PROMETHEUS.matcher(Files.readString(home.resolve("moquette.log")));
+                    if (m.find()) {
+                        port[0] = Integer.parseInt(m.group(1));
+                        return true;
+                    }
+                    return false;
+                });
+                publish(moquette.port, "scraped", 5);
+                await().atMost(Duration.ofSeconds(10)).until(() -> Double.valueOf(5).equals(PrometheusText.parse(PrometheusText
+                        .scrape("127.0.0.1", port[0], PrometheusText.PROMETHEUS_ACCEPT).text())
+                        .value("io_mqttwebhook_endpoint_default_delivered_total")));
+                // OpenMetrics, as Prometheus asks by default
+                final PrometheusText.Scrape scrape = PrometheusText.scrape("127.0.0.1", port[0], PrometheusText.PROMETHEUS_ACCEPT);
+                assertThat(scrape.contentType).startsWith("application/openmetrics-text");
+                assertThat(scrape.text()).contains("# TYPE io_mqttwebhook_endpoint_default_delivered counter\n",
+                        "# TYPE io_mqttwebhook_endpoint_default_delivery_latency summary\n",
+                        "io_mqttwebhook_endpoint_default_delivery_latency{quantile=\"0.99\"} ",
+                        "io_mqttwebhook_endpoint_default_delivery_latency_count 5\n",
+                        "# TYPE io_mqttwebhook_endpoint_default_queued gauge\n");
+                final PrometheusText.Exposition exposition = PrometheusText.parse(scrape.text());
+                assertThat(exposition.shape("io_mqttwebhook_")).containsEntry("io_mqttwebhook_matched_on_message_publish_total",
+                        "counter[]");
+                assertThat(GrafanaDashboard.load().problemsAgainst(exposition)).isEmpty();
+                // protobuf: the relocated client finds its protobuf writer
+                final PrometheusText.Scrape protobuf = PrometheusText.scrape("127.0.0.1", port[0], PrometheusText.PROTOBUF_ACCEPT);
+                assertThat(protobuf.status).isEqualTo(200);
+                assertThat(protobuf.contentType).startsWith("application/vnd.google.protobuf");
+            } finally {
+                moquette.process.destroy();
+                assertThat(moquette.process.waitFor(30, TimeUnit.SECONDS)).as("moquette stopped").isTrue();
+            }
+            assertThat(Files.readString(home.resolve("moquette.log"))).doesNotContain("Exception");
         }
     }
 

@@ -111,11 +111,12 @@ public final class Isolation implements AutoCloseable {
         other.down();
         final Run down = run("down", count, publisher);
         for (final Run run : List.of(hanging, down)) {
-            // within noise on 2 busy cores: the same order as the healthy run, nowhere near a request timeout
+            // within noise on 2 busy cores: the same order as the healthy run, nowhere near the other endpoint's
+            // 60 s request timeout (an engine that let it hold the healthy one up would show seconds)
             assertThat(run.medianDelivery()).as(run.toString())
-                    .isLessThanOrEqualTo(Math.max(healthyRun.medianDelivery() * 3, healthyRun.medianDelivery() + 25));
+                    .isLessThanOrEqualTo(Math.max(healthyRun.medianDelivery() * 3, healthyRun.medianDelivery() + 50));
             assertThat(run.p90Delivery()).as(run.toString())
-                    .isLessThanOrEqualTo(Math.max(healthyRun.p90Delivery() * 3, healthyRun.p90Delivery() + 50));
+                    .isLessThanOrEqualTo(Math.max(healthyRun.p90Delivery() * 3, healthyRun.p90Delivery() + 250));
             RoundTrips.assertNotSlowedByAHangingEndpoint(run.name, healthyRun.roundTrips, run.roundTrips);
         }
         assertThat(otherDropped.getAsLong()).as("the other endpoint holds what it cannot deliver").isZero();

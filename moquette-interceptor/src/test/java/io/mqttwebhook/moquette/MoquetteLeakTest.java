@@ -71,10 +71,18 @@ class MoquetteLeakTest {
             }
             handler.close();
         }
-        // leaks are found when leaked buffers have been collected and the detector tracks a new buffer
-        for (int i = 0; i < 10; i++) {
-            System.gc();
-            Thread.sleep(50);
+        // leaks are found when leaked buffers have been collected, their references enqueued, and the detector
+        // tracks a new buffer: wait, several times over, until a reference of our own has gone through the same
+        for (int gc = 0; gc < 5; gc++) {
+            final java.lang.ref.ReferenceQueue<Object> enqueued = new java.lang.ref.ReferenceQueue<>();
+            final java.lang.ref.PhantomReference<Object> marker =
+                    new java.lang.ref.PhantomReference<>(new Object(), enqueued);
+            java.lang.ref.Reference<?> done = null;
+            for (int attempt = 0; done == null && attempt < 100; attempt++) {
+                System.gc();
+                done = enqueued.remove(100);
+            }
+            assertThat(done).as("a collection ran and its references were enqueued").isSameAs(marker);
             final ByteBuf probe = PooledByteBufAllocator.DEFAULT.buffer(16);
             probe.release();
         }

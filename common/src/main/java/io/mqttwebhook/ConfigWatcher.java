@@ -5,6 +5,7 @@ import io.mqttwebhook.config.ConfigLoader;
 import io.mqttwebhook.config.LoadResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,9 +31,11 @@ public final class ConfigWatcher implements AutoCloseable {
     private final Path file;
     private final Webhook webhook;
     private final ScheduledExecutorService timer;
-    private byte[] applied;
+    /** The content the webhook runs with; null when the file could not be read then (any content is news). */
+    private byte @Nullable [] applied;
 
-    private ConfigWatcher(final Path file, final byte[] applied, final Webhook webhook, final Duration interval) {
+    private ConfigWatcher(final Path file, final byte @Nullable [] applied, final Webhook webhook,
+                          final Duration interval) {
         this.file = file;
         this.webhook = webhook;
         this.applied = applied;
@@ -50,15 +53,17 @@ public final class ConfigWatcher implements AutoCloseable {
     }
 
     /** Watches {@code file}; {@code webhook} runs with {@code applied}, its content when it was loaded. */
-    static ConfigWatcher start(final Path file, final byte[] applied, final Webhook webhook, final Duration interval) {
+    static ConfigWatcher start(final Path file, final byte @Nullable [] applied, final Webhook webhook,
+                               final Duration interval) {
         return new ConfigWatcher(file, applied, webhook, interval);
     }
 
-    private byte[] read() {
+    private byte @Nullable [] read() {
         return read(file);
     }
 
-    static byte[] read(final Path file) {
+    /** The file's bytes, or null when it cannot be read (gone, or being replaced). */
+    static byte @Nullable [] read(final Path file) {
         try {
             return Files.readAllBytes(file);
         } catch (final IOException e) {

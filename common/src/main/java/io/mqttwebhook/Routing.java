@@ -5,6 +5,7 @@ import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.WebhookEvent;
 import io.mqttwebhook.metrics.WebhookMetrics;
 import io.mqttwebhook.rule.Router;
+import org.jspecify.annotations.Nullable;
 
 import java.util.List;
 
@@ -52,7 +53,7 @@ public final class Routing {
     }
 
     /** The endpoints (as bits) that want an event of {@code type} and {@code topic} (null when it has none). */
-    public int match(final EventType type, final String topic) {
+    public int match(final EventType type, final @Nullable String topic) {
         return router.match(type, topic);
     }
 

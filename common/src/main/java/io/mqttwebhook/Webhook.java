@@ -10,6 +10,7 @@ import io.mqttwebhook.metrics.WebhookMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,9 +50,9 @@ public final class Webhook implements AutoCloseable {
     // guarded by lifecycle
     private State state = State.STARTING;
     private final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
-    private Path watchedFile;
-    private byte[] watchedContent;
-    private ConfigWatcher watcher;
+    private @Nullable Path watchedFile;
+    private byte @Nullable [] watchedContent;
+    private @Nullable ConfigWatcher watcher;
     // written under lifecycle, read by broker threads
     private volatile WebhookConfig config;
     private volatile Routing routing;

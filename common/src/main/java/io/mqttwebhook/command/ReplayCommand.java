@@ -14,6 +14,7 @@ import io.mqttwebhook.event.EventBodies;
 import io.mqttwebhook.event.EventCodec;
 import io.mqttwebhook.event.WebhookEvent;
 import io.mqttwebhook.metrics.DeadLetterCause;
+import org.jspecify.annotations.Nullable;
 
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -37,6 +38,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -70,11 +72,11 @@ public final class ReplayCommand {
     private final Object stopSignal = new Object();
     private final CountDownLatch finished = new CountDownLatch(1);
     // options
-    private Path source;
-    private Path configFile;
-    private String endpointName;
-    private URI url;
-    private Instant since;
+    private @Nullable Path source;
+    private @Nullable Path configFile;
+    private @Nullable String endpointName;
+    private @Nullable URI url;
+    private @Nullable Instant since;
     private final Set<String> causes = new LinkedHashSet<>();
     private double rate = DEFAULT_RATE;
     private boolean dryRun;
@@ -175,7 +177,7 @@ public final class ReplayCommand {
     }
 
     /** Reads the options; returns what is wrong, or null. */
-    private String parse(final String[] args) {
+    private @Nullable String parse(final String[] args) {
         for (int i = 0; i < args.length; i++) {
             final String arg = args[i];
             if (arg.equals("--dry-run")) {
@@ -293,11 +295,11 @@ public final class ReplayCommand {
     }
 
     private int replay() throws IOException, InterruptedException {
-        final WebhookConfig config = configFile == null ? null : loadConfig();
+        final @Nullable WebhookConfig config = configFile == null ? null : loadConfig(configFile);
         if (configFile != null && config == null) {
             return USAGE;
         }
-        if (endpointName != null && config.endpoint(endpointName).isEmpty()) {
+        if (endpointName != null && config != null && config.endpoint(endpointName).isEmpty()) {
             err.println("replay: " + configFile + " has no endpoint " + endpointName + "; it has "
                     + config.endpoints().stream().map(EndpointConfig::name).reduce((a, b) -> a + ", " + b).orElse("none"));
             return USAGE;
@@ -333,29 +335,29 @@ public final class ReplayCommand {
         return send(sendable, targets);
     }
 
-    private WebhookConfig loadConfig() {
+    private @Nullable WebhookConfig loadConfig(final Path file) {
         final LoadResult result;
         try {
-            result = ConfigLoader.load(configFile);
+            result = ConfigLoader.load(file);
         } catch (final ConfigException e) {
-            err.println("replay: " + configFile + ": " + e.problems().size() + " error(s):");
+            err.println("replay: " + file + ": " + e.problems().size() + " error(s):");
             for (final String problem : e.problems()) {
                 err.println("  error: " + problem);
             }
             return null;
         }
         if (result.config().isEmpty()) {
-            err.println("replay: " + configFile + " turns the webhook off: " + result.disabledReason());
+            err.println("replay: " + file + " turns the webhook off: " + result.disabledReason());
             return null;
         }
         return result.config().get();
     }
 
     /** The configuration a line is sent with (cached per endpoint name), or null when there is none. */
-    private EndpointConfig target(final WebhookConfig config, final String endpoint,
+    private @Nullable EndpointConfig target(final @Nullable WebhookConfig config, final String endpoint,
                                   final Map<String, EndpointConfig> targets) {
         return targets.computeIfAbsent(endpoint, name -> {
-            EndpointConfig chosen = null;
+            @Nullable EndpointConfig chosen = null;
             if (config != null) {
                 chosen = config.endpoint(endpointName != null ? endpointName : name).orElse(null);
             }
@@ -369,7 +371,7 @@ public final class ReplayCommand {
     /** Every readable line of the source, oldest file first, that the filters keep and no replay delivered. */
     private List<Selected> select() throws IOException {
         final List<Selected> selected = new ArrayList<>();
-        for (final Path file : DeadLetterFiles.files(source)) {
+        for (final Path file : DeadLetterFiles.files(Objects.requireNonNull(source))) { // parse() requires it
             final Set<String> replayed = DeadLetterFiles.readReplayed(file);
             for (final String line : DeadLetterFiles.lines(file)) {
                 final DeadLetter letter;
@@ -429,7 +431,8 @@ public final class ReplayCommand {
                 if (stopRequested) {
                     break;
                 }
-                final EndpointConfig target = targets.get(each.letter.endpoint());
+                // only letters with a target are sendable
+                final EndpointConfig target = Objects.requireNonNull(targets.get(each.letter.endpoint()));
                 if (gone.contains(target.name())) {
                     failed++;
                     continue;
@@ -520,8 +523,8 @@ public final class ReplayCommand {
     /** Posts one line; 429 and 503 with Retry-After are waited out (up to a minute, a few times). */
     private Resender.Answer post(final Resender sender, final DeadLetter letter, final List<String[]> headers)
             throws InterruptedException {
-        Resender.Answer answer = sender.post(letter.replayId(), letter.method(), letter.path(), headers,
-                letter.bodyBytes());
+        final byte[] body = Objects.requireNonNull(letter.bodyBytes()); // only letters with a body are sent
+        Resender.Answer answer = sender.post(letter.replayId(), letter.method(), letter.path(), headers, body);
         for (int retry = 0; retry < MAX_THROTTLED_RETRIES && !stopRequested; retry++) {
             final long wait = Math.min(answer.retryAfterMillis(), MAX_RETRY_AFTER_MILLIS);
             if (wait <= 0) {
@@ -532,7 +535,7 @@ public final class ReplayCommand {
             if (stopRequested) {
                 break;
             }
-            answer = sender.post(letter.replayId(), letter.method(), letter.path(), headers, letter.bodyBytes());
+            answer = sender.post(letter.replayId(), letter.method(), letter.path(), headers, body);
         }
         return answer;
     }

@@ -14,6 +14,7 @@ import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PayloadEncoding;
 import io.mqttwebhook.rule.Rule;
 import io.mqttwebhook.rule.TopicFilters;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 import java.net.URI;
@@ -28,6 +29,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -269,7 +271,7 @@ public final class ConfigLoader {
                 if (endpoint.queueType() != QueueType.DISK) {
                     continue;
                 }
-                final Path dir = endpoint.queueDir().toAbsolutePath().normalize();
+                final Path dir = Objects.requireNonNull(endpoint.queueDir()).toAbsolutePath().normalize();
                 final String other = dirs.putIfAbsent(dir, endpoint.name());
                 if (other != null) {
                     errors.add(WebhookConfig.keyPrefix(endpoint.name()) + "queue.dir in " + description + ": \"" + dir
@@ -497,7 +499,8 @@ public final class ConfigLoader {
          * Warns about every key that is neither an endpoint key, a webhook key nor {@code nested} (a block read
          * elsewhere): a typo must not pass silently.
          */
-        void warnUnknownKeys(final Set<String> endpointKeys, final Set<String> webhookKeys, final String nested) {
+        void warnUnknownKeys(final Set<String> endpointKeys, final Set<String> webhookKeys,
+                             final @Nullable String nested) {
             for (final Map.Entry<String, ConfigValue> entry : block.entrySet()) {
                 final List<String> path = ConfigUtil.splitPath(entry.getKey());
                 final String first = path.get(0);
@@ -572,7 +575,7 @@ public final class ConfigLoader {
             return !value.matches("[0-9.]+") && HOST_NAME.matcher(value).matches();
         }
 
-        private URI url() {
+        private @Nullable URI url() {
             if (!block.hasPath("url")) {
                 errors.add(prefix + "url in " + description + ": missing; the endpoint to POST to is required,"
                         + " e.g. url = \"http://127.0.0.1:8080/webhook\"");
@@ -643,7 +646,7 @@ public final class ConfigLoader {
             }
         }
 
-        private Optional<TlsSettings> tls(final URI url) {
+        private Optional<TlsSettings> tls(final @Nullable URI url) {
             if (!block.hasPath("ssl")) {
                 return Optional.empty();
             }
@@ -784,7 +787,7 @@ public final class ConfigLoader {
             return Optional.of(String.valueOf(value.unwrapped()));
         }
 
-        private Boolean bool(final String key, final boolean fallback) {
+        private @Nullable Boolean bool(final String key, final boolean fallback) {
             if (!block.hasPath(key)) {
                 return fallback;
             }
@@ -887,7 +890,7 @@ public final class ConfigLoader {
             errors.add(prefix + key + " at " + where(description, value) + ": " + message);
         }
 
-        private void warn(final String key, final String message) {
+        private void warn(final @Nullable String key, final String message) {
             if (key == null) {
                 warnings.add(prefix.substring(0, prefix.length() - 1) + " in " + description + ": " + message);
             } else {

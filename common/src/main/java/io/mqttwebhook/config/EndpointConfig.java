@@ -5,6 +5,7 @@ import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PayloadEncoding;
 import io.mqttwebhook.request.RequestTemplate;
 import io.mqttwebhook.rule.Rule;
+import org.jspecify.annotations.Nullable;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -54,12 +55,12 @@ public final class EndpointConfig {
     private final PayloadEncoding encoding;
     private final int poolSize;
     private final Duration cancelTimeout;
-    private final TlsSettings tls;
+    private final @Nullable TlsSettings tls;
     private final List<Rule> rules;
     private final int queueCapacity;
     private final QueueOverflow queueOverflow;
     private final QueueType queueType;
-    private final Path queueDir;
+    private final @Nullable Path queueDir;
     private final long queueMaxBytes;
     private final Duration queueSyncInterval;
     private final int maxAttempts;
@@ -69,15 +70,15 @@ public final class EndpointConfig {
     private final Ordering ordering;
     private final int batchMaxEvents;
     private final Duration batchMaxDelay;
-    private final byte[] signingSecret;
+    private final byte @Nullable [] signingSecret;
     /** {@code dead_letter.enable}: null when not set (then on for a disk queue or a set dir). */
-    private final Boolean deadLetterEnabled;
-    private final Path deadLetterDir;
+    private final @Nullable Boolean deadLetterEnabled;
+    private final @Nullable Path deadLetterDir;
     private final long deadLetterMaxBytes;
-    private final RateLimit rateLimit;
-    private final String method;
-    private final String path;
-    private final String bodyTemplate;
+    private final @Nullable RateLimit rateLimit;
+    private final @Nullable String method;
+    private final @Nullable String path;
+    private final @Nullable String bodyTemplate;
     private final boolean bodyProperties;
     private final RequestTemplate request;
 
@@ -206,7 +207,7 @@ public final class EndpointConfig {
     }
 
     /** TLS settings from the {@code ssl} block, or null to use the JVM's defaults for https. */
-    public TlsSettings tls() {
+    public @Nullable TlsSettings tls() {
         return tls;
     }
 
@@ -227,7 +228,7 @@ public final class EndpointConfig {
     }
 
     /** The folder of the queue file ({@code disk}), or null. */
-    public Path queueDir() {
+    public @Nullable Path queueDir() {
         return queueDir;
     }
 
@@ -272,7 +273,7 @@ public final class EndpointConfig {
     }
 
     /** The decoded Standard Webhooks secret, or null when requests are not signed. */
-    public byte[] signingSecret() {
+    public byte @Nullable [] signingSecret() {
         return signingSecret == null ? null : signingSecret.clone();
     }
 
@@ -282,17 +283,17 @@ public final class EndpointConfig {
     }
 
     /** {@code method}, as configured (null: POST). */
-    public String method() {
+    public @Nullable String method() {
         return method;
     }
 
     /** {@code path}, as configured, or null. */
-    public String path() {
+    public @Nullable String path() {
         return path;
     }
 
     /** {@code body.template}, as configured, or null. */
-    public String bodyTemplate() {
+    public @Nullable String bodyTemplate() {
         return bodyTemplate;
     }
 
@@ -315,14 +316,16 @@ public final class EndpointConfig {
      * The folder dead letters are written to, or null when they are off: {@code dead_letter.dir}, else
      * {@code <queue.dir>/dead-letters} for a disk queue; {@code dead_letter.enable = false} turns them off.
      */
-    public Path deadLetterDir() {
+    public @Nullable Path deadLetterDir() {
         if (Boolean.FALSE.equals(deadLetterEnabled)) {
             return null;
         }
         if (deadLetterDir != null) {
             return deadLetterDir;
         }
-        return queueType == QueueType.DISK ? queueDir.resolve(DEFAULT_DEAD_LETTER_FOLDER) : null;
+        // a disk queue always has its dir (checked at construction)
+        return queueType == QueueType.DISK ? Objects.requireNonNull(queueDir).resolve(DEFAULT_DEAD_LETTER_FOLDER)
+                : null;
     }
 
     /** The most bytes the dead-letter files of this endpoint hold; beyond, the oldest file is deleted. */
@@ -331,7 +334,7 @@ public final class EndpointConfig {
     }
 
     /** {@code rate_limit}, or null when events go out as fast as the endpoint takes them. */
-    public RateLimit rateLimit() {
+    public @Nullable RateLimit rateLimit() {
         return rateLimit;
     }
 
@@ -361,7 +364,7 @@ public final class EndpointConfig {
                 && Objects.equals(rateLimit, other.rateLimit);
     }
 
-    private String tlsText() {
+    private @Nullable String tlsText() {
         return tls == null ? null : tls.toString();
     }
 
@@ -373,12 +376,12 @@ public final class EndpointConfig {
         private PayloadEncoding encoding = PayloadEncoding.PLAIN;
         private int poolSize = DEFAULT_POOL_SIZE;
         private Duration cancelTimeout = DEFAULT_CANCEL_TIMEOUT;
-        private TlsSettings tls;
+        private @Nullable TlsSettings tls;
         private final List<Rule> rules = new ArrayList<>();
         private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
         private QueueOverflow queueOverflow = QueueOverflow.DROP_OLDEST;
         private QueueType queueType = QueueType.MEMORY;
-        private Path queueDir;
+        private @Nullable Path queueDir;
         private long queueMaxBytes = DEFAULT_QUEUE_MAX_BYTES;
         private Duration queueSyncInterval = DEFAULT_QUEUE_SYNC_INTERVAL;
         private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
@@ -388,14 +391,14 @@ public final class EndpointConfig {
         private Ordering ordering = Ordering.NONE;
         private int batchMaxEvents = 1;
         private Duration batchMaxDelay = DEFAULT_BATCH_DELAY;
-        private byte[] signingSecret;
-        private Boolean deadLetterEnabled;
-        private Path deadLetterDir;
+        private byte @Nullable [] signingSecret;
+        private @Nullable Boolean deadLetterEnabled;
+        private @Nullable Path deadLetterDir;
         private long deadLetterMaxBytes = DEFAULT_DEAD_LETTER_MAX_BYTES;
-        private RateLimit rateLimit;
-        private String method;
-        private String path;
-        private String bodyTemplate;
+        private @Nullable RateLimit rateLimit;
+        private @Nullable String method;
+        private @Nullable String path;
+        private @Nullable String bodyTemplate;
         private boolean bodyProperties;
 
         private Builder(final String name, final URI url) {
@@ -408,12 +411,12 @@ public final class EndpointConfig {
         public Builder encoding(final PayloadEncoding value) { this.encoding = value; return this; }
         public Builder poolSize(final int value) { this.poolSize = positive("pool_size", value); return this; }
         public Builder cancelTimeout(final Duration value) { this.cancelTimeout = value; return this; }
-        public Builder tls(final TlsSettings value) { this.tls = value; return this; }
+        public Builder tls(final @Nullable TlsSettings value) { this.tls = value; return this; }
         public Builder rule(final Rule value) { rules.add(value); return this; }
         public Builder queueCapacity(final int value) { this.queueCapacity = positive("queue.capacity", value); return this; }
         public Builder queueOverflow(final QueueOverflow value) { this.queueOverflow = value; return this; }
         public Builder queueType(final QueueType value) { this.queueType = value; return this; }
-        public Builder queueDir(final Path value) { this.queueDir = value; return this; }
+        public Builder queueDir(final @Nullable Path value) { this.queueDir = value; return this; }
         public Builder queueMaxBytes(final long value) { this.queueMaxBytes = value; return this; }
         public Builder queueSyncInterval(final Duration value) { this.queueSyncInterval = value; return this; }
         public Builder maxAttempts(final int value) { this.maxAttempts = positive("retry.max_attempts", value); return this; }
@@ -423,15 +426,15 @@ public final class EndpointConfig {
         public Builder ordering(final Ordering value) { this.ordering = value; return this; }
         public Builder batchMaxEvents(final int value) { this.batchMaxEvents = positive("batch.max_events", value); return this; }
         public Builder batchMaxDelay(final Duration value) { this.batchMaxDelay = value; return this; }
-        public Builder signingSecret(final byte[] value) { this.signingSecret = value == null ? null : value.clone(); return this; }
+        public Builder signingSecret(final byte @Nullable [] value) { this.signingSecret = value == null ? null : value.clone(); return this; }
         /** {@code dead_letter.enable}; null: on when a dead-letter dir is set or the queue is on disk. */
-        public Builder deadLetterEnabled(final Boolean value) { this.deadLetterEnabled = value; return this; }
-        public Builder deadLetterDir(final Path value) { this.deadLetterDir = value; return this; }
+        public Builder deadLetterEnabled(final @Nullable Boolean value) { this.deadLetterEnabled = value; return this; }
+        public Builder deadLetterDir(final @Nullable Path value) { this.deadLetterDir = value; return this; }
         public Builder deadLetterMaxBytes(final long value) { this.deadLetterMaxBytes = value; return this; }
-        public Builder rateLimit(final RateLimit value) { this.rateLimit = value; return this; }
-        public Builder method(final String value) { this.method = value; return this; }
-        public Builder path(final String value) { this.path = value; return this; }
-        public Builder bodyTemplate(final String value) { this.bodyTemplate = value; return this; }
+        public Builder rateLimit(final @Nullable RateLimit value) { this.rateLimit = value; return this; }
+        public Builder method(final @Nullable String value) { this.method = value; return this; }
+        public Builder path(final @Nullable String value) { this.path = value; return this; }
+        public Builder bodyTemplate(final @Nullable String value) { this.bodyTemplate = value; return this; }
         public Builder bodyProperties(final boolean value) { this.bodyProperties = value; return this; }
 
         public EndpointConfig build() {

@@ -1,4 +1,5 @@
 package io.mqttwebhook.config;
+import org.jspecify.annotations.Nullable;
 
 import java.util.List;
 import java.util.Optional;
@@ -9,11 +10,12 @@ import java.util.Optional;
  */
 public final class LoadResult {
 
-    private final WebhookConfig config;
-    private final String disabledReason;
+    private final @Nullable WebhookConfig config;
+    private final @Nullable String disabledReason;
     private final List<String> warnings;
 
-    private LoadResult(final WebhookConfig config, final String disabledReason, final List<String> warnings) {
+    private LoadResult(final @Nullable WebhookConfig config, final @Nullable String disabledReason,
+                       final List<String> warnings) {
         this.config = config;
         this.disabledReason = disabledReason;
         this.warnings = List.copyOf(warnings);
@@ -33,7 +35,7 @@ public final class LoadResult {
     }
 
     /** Why the webhook is off; null when it is on. */
-    public String disabledReason() {
+    public @Nullable String disabledReason() {
         return disabledReason;
     }
 

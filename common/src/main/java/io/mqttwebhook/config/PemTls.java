@@ -1,4 +1,5 @@
 package io.mqttwebhook.config;
+import org.jspecify.annotations.Nullable;
 
 import javax.crypto.Cipher;
 import javax.crypto.EncryptedPrivateKeyInfo;
@@ -46,13 +47,22 @@ final class PemTls {
         private static final long serialVersionUID = 1L;
         final String key;
 
+        private final String reason;
+
         PemException(final String key, final String message) {
             super(message);
             this.key = key;
+            this.reason = message;
+        }
+
+        @Override
+        public String getMessage() {
+            return reason;
         }
     }
 
-    static SSLContext context(final Path caFile, final Path certFile, final Path keyFile, final char[] keyPassword,
+    static SSLContext context(final @Nullable Path caFile, final @Nullable Path certFile,
+                              final @Nullable Path keyFile, final char @Nullable [] keyPassword,
                               final boolean verify) throws PemException {
         try {
             final TrustManager[] trust;
@@ -111,7 +121,7 @@ final class PemTls {
         }
     }
 
-    private static PrivateKey privateKey(final Path file, final char[] password) throws PemException {
+    private static PrivateKey privateKey(final Path file, final char @Nullable [] password) throws PemException {
         final String key = "ssl.keyfile";
         final String text = new String(read(key, file), StandardCharsets.US_ASCII);
         final Matcher pem = PEM_BLOCK.matcher(text);

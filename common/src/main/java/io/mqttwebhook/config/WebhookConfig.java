@@ -2,6 +2,7 @@ package io.mqttwebhook.config;
 
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.rule.Router;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ public final class WebhookConfig {
     private final Router router;
     private final Duration drainTimeout;
     private final Duration reloadInterval;
-    private final String authenticatorClass;
+    private final @Nullable String authenticatorClass;
     private final OptionalInt prometheusPort;
     private final String prometheusBind;
 
@@ -135,7 +136,7 @@ public final class WebhookConfig {
     }
 
     /** Moquette only: the authenticator the webhook's authenticator delegates to, or null. */
-    public String authenticatorClass() {
+    public @Nullable String authenticatorClass() {
         return authenticatorClass;
     }
 
@@ -165,7 +166,7 @@ public final class WebhookConfig {
         private final List<EndpointConfig> endpoints = new ArrayList<>();
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private Duration reloadInterval = DEFAULT_RELOAD_INTERVAL;
-        private String authenticatorClass;
+        private @Nullable String authenticatorClass;
         private OptionalInt prometheusPort = OptionalInt.empty();
         private String prometheusBind = DEFAULT_PROMETHEUS_BIND;
 
@@ -176,7 +177,7 @@ public final class WebhookConfig {
         public Builder endpoint(final EndpointConfig value) { endpoints.add(Objects.requireNonNull(value)); return this; }
         public Builder drainTimeout(final Duration value) { this.drainTimeout = Objects.requireNonNull(value); return this; }
         public Builder reloadInterval(final Duration value) { this.reloadInterval = Objects.requireNonNull(value); return this; }
-        public Builder authenticatorClass(final String value) { this.authenticatorClass = value; return this; }
+        public Builder authenticatorClass(final @Nullable String value) { this.authenticatorClass = value; return this; }
 
         /** Turns the Prometheus endpoint on, on this port (0: any free port). */
         public Builder prometheusPort(final int value) {

@@ -1,4 +1,5 @@
 package io.mqttwebhook.delivery;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -25,7 +26,7 @@ final class Backoff {
     }
 
     /** Delay after the {@code attempt}-th failed attempt (1 = the first). */
-    long delayMillis(final int attempt, final String retryAfter) {
+    long delayMillis(final int attempt, final @Nullable String retryAfter) {
         final int shift = Math.min(attempt - 1, 30);
         final long exponential = Math.min(maxMillis, initialMillis << shift);
         final long half = exponential / 2;
@@ -34,7 +35,7 @@ final class Backoff {
     }
 
     /** {@code Retry-After} as delay-seconds or an HTTP date; 0 when absent or unreadable. */
-    static long retryAfterMillis(final String value) {
+    static long retryAfterMillis(final @Nullable String value) {
         if (value == null || value.isBlank()) {
             return 0;
         }

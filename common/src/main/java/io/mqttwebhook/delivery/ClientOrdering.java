@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -65,7 +66,7 @@ final class ClientOrdering {
         }
         // fill the rest of the request with further waiting events of the same clients, in order
         for (final String client : continuing) {
-            final ArrayDeque<WebhookEvent> queue = waiting.get(client);
+            final ArrayDeque<WebhookEvent> queue = Objects.requireNonNull(waiting.get(client));
             while (next.size() < max && !queue.isEmpty()) {
                 next.add(queue.poll());
                 held--;

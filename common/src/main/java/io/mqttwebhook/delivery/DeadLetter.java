@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import org.jspecify.annotations.Nullable;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,24 +35,27 @@ public final class DeadLetter {
     private final int batchSize;
     private final String cause;
     private final int status;
-    private final String error;
+    private final @Nullable String error;
     private final int attempts;
     private final long firstAttemptMillis;
     private final long lastAttemptMillis;
-    private final String event;
-    private final String clientId;
-    private final String topic;
+    private final @Nullable String event;
+    private final @Nullable String clientId;
+    private final @Nullable String topic;
     private final long createdMillis;
-    private final String method;
-    private final String path;
-    private final String body;
-    private final String record;
+    private final @Nullable String method;
+    private final @Nullable String path;
+    private final @Nullable String body;
+    private final @Nullable String record;
 
     DeadLetter(final long deadLetteredMillis, final String endpoint, final String webhookId, final int batchIndex,
-               final int batchSize, final String cause, final int status, final String error, final int attempts,
-               final long firstAttemptMillis, final long lastAttemptMillis, final String event, final String clientId,
-               final String topic, final long createdMillis, final String method, final String path,
-               final String body, final String record) {
+               final int batchSize, final String cause, final int status, final @Nullable String error,
+               final int attempts,
+               final long firstAttemptMillis, final long lastAttemptMillis, final @Nullable String event,
+               final @Nullable String clientId,
+               final @Nullable String topic, final long createdMillis, final @Nullable String method,
+               final @Nullable String path,
+               final @Nullable String body, final @Nullable String record) {
         this.deadLetteredMillis = deadLetteredMillis;
         this.endpoint = endpoint;
         this.webhookId = webhookId;
@@ -128,14 +132,14 @@ public final class DeadLetter {
         String endpoint = null;
         String id = null;
         String cause = null;
-        String error = null;
-        String event = null;
-        String clientId = null;
-        String topic = null;
-        String method = null;
-        String path = null;
-        String body = null;
-        String record = null;
+        @Nullable String error = null;
+        @Nullable String event = null;
+        @Nullable String clientId = null;
+        @Nullable String topic = null;
+        @Nullable String method = null;
+        @Nullable String path = null;
+        @Nullable String body = null;
+        @Nullable String record = null;
         int batchIndex = -1;
         int batchSize = 0;
         int status = 0;
@@ -235,7 +239,7 @@ public final class DeadLetter {
     }
 
     /** The last error without an answer (connection refused, timeout), or null. */
-    public String error() {
+    public @Nullable String error() {
         return error;
     }
 
@@ -253,15 +257,15 @@ public final class DeadLetter {
     }
 
     /** The event's name, {@code on_message_publish}. */
-    public String event() {
+    public @Nullable String event() {
         return event;
     }
 
-    public String clientId() {
+    public @Nullable String clientId() {
         return clientId;
     }
 
-    public String topic() {
+    public @Nullable String topic() {
         return topic;
     }
 
@@ -270,27 +274,27 @@ public final class DeadLetter {
     }
 
     /** The request's method ({@code POST}, or a configured {@code PUT}/{@code PATCH}), or null (POST). */
-    public String method() {
+    public @Nullable String method() {
         return method;
     }
 
     /** The path a {@code path} template appended to the url, or null. */
-    public String path() {
+    public @Nullable String path() {
         return path;
     }
 
     /** The event in the disk queue's binary form ({@link io.mqttwebhook.event.EventCodec}), base64, or null. */
-    public String record() {
+    public @Nullable String record() {
         return record;
     }
 
     /** The request body, or null when it could not be written. */
-    public String body() {
+    public @Nullable String body() {
         return body;
     }
 
     /** The body's bytes, as posted. */
-    public byte[] bodyBytes() {
+    public byte @Nullable [] bodyBytes() {
         return body == null ? null : body.getBytes(StandardCharsets.UTF_8);
     }
 }

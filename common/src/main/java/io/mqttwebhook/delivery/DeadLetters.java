@@ -10,6 +10,7 @@ import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.request.RequestTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 import java.io.ByteArrayOutputStream;
 import java.io.FileOutputStream;
@@ -55,6 +56,8 @@ public final class DeadLetters {
     private static final long LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final Entry END = new Entry(DeadLetterCause.SHUTDOWN, List.of(), null, 0, null, 0, 0, 0);
 
+    /** False for {@link #OFF} only. */
+    private final boolean on;
     private final String endpoint;
     private final Path dir;
     private final long maxBytes;
@@ -65,15 +68,16 @@ public final class DeadLetters {
     private final String idPrefix;
     private final AtomicLong idSequence = new AtomicLong();
     /** The configuration bodies are written in, and its body writer: swapped as one on reload. */
+    @SuppressWarnings("NullAway.Init") // OFF has none, and never renders
     private volatile Rendering rendering;
     private volatile boolean closing;
     /** The writer has ended: what is given up from now on cannot be written. */
     private volatile boolean stopped;
-    private Thread writer;
+    private @Nullable Thread writer;
     // writer thread only
     private final ArrayDeque<Path> files = new ArrayDeque<>();
-    private OutputStream out;
-    private Path current;
+    private @Nullable OutputStream out;
+    private @Nullable Path current;
     private long currentBytes;
     private long totalBytes;
     private long lastErrorLogNanos;
@@ -81,23 +85,26 @@ public final class DeadLetters {
     private long lastRotationLogNanos;
 
     private DeadLetters() {
-        this.endpoint = null;
-        this.dir = null;
+        this.on = false;
+        this.endpoint = "";
+        this.dir = Path.of("");
         this.maxBytes = 0;
         this.fileBytes = 0;
-        this.metrics = null;
-        this.handoff = null;
-        this.idPrefix = null;
+        this.metrics = new DeadLetterMetrics();
+        this.handoff = new ArrayBlockingQueue<>(1);
+        this.idPrefix = "";
     }
 
     /** The dead letters of an endpoint, off when its configuration has no dead-letter folder. */
     public static DeadLetters of(final EndpointConfig config, final EndpointMetrics metrics) {
-        return config.deadLetterDir() == null ? OFF : new DeadLetters(config, metrics);
+        final Path dir = config.deadLetterDir();
+        return dir == null ? OFF : new DeadLetters(config, dir, metrics);
     }
 
-    private DeadLetters(final EndpointConfig config, final EndpointMetrics metrics) {
+    private DeadLetters(final EndpointConfig config, final Path dir, final EndpointMetrics metrics) {
+        this.on = true;
         this.endpoint = config.name();
-        this.dir = config.deadLetterDir();
+        this.dir = dir;
         this.maxBytes = config.deadLetterMaxBytes();
         this.fileBytes = Math.max(1, maxBytes / FILES);
         this.metrics = metrics.deadLetters();
@@ -111,12 +118,12 @@ public final class DeadLetters {
     }
 
     boolean enabled() {
-        return dir != null;
+        return on;
     }
 
     /** Starts the writer (on a plugin thread); what is given up before waits in the hand-off. */
     public void start() {
-        if (dir == null) {
+        if (!on) {
             return;
         }
         writer = new Thread(this::write, "mqtt-webhook-dead-letters-" + endpoint);
@@ -126,28 +133,28 @@ public final class DeadLetters {
 
     /** Bodies are written in the reloaded configuration from now on. */
     public void reconfigure(final EndpointConfig config) {
-        if (dir != null) {
+        if (on) {
             rendering = new Rendering(config);
         }
     }
 
     /** One event given up before or without a request of its own (any thread; never blocks). */
     public void event(final DeadLetterCause cause, final WebhookEvent event) {
-        if (dir != null) {
+        if (on) {
             offer(new Entry(cause, List.of(event), null, 0, null, 0, 0, 0));
         }
     }
 
     /** Events given up together without a request (any thread; never blocks). */
     public void events(final DeadLetterCause cause, final List<WebhookEvent> events) {
-        if (dir != null && !events.isEmpty()) {
+        if (on && !events.isEmpty()) {
             offer(new Entry(cause, List.copyOf(events), null, 0, null, 0, 0, 0));
         }
     }
 
     /** The events of a request given up, with its id, attempts and last outcome (any thread; never blocks). */
-    void job(final Job job, final DeadLetterCause cause, final String error) {
-        if (dir == null) {
+    void job(final Job job, final DeadLetterCause cause, final @Nullable String error) {
+        if (!on) {
             return;
         }
         final Outcome last = job.last;
@@ -173,7 +180,7 @@ public final class DeadLetters {
 
     /** Writes what is still handed off, closes the file and ends the writer (waits up to 10 s for it). */
     public void close() {
-        if (dir == null || writer == null) {
+        if (!on || writer == null) {
             return;
         }
         closing = true;
@@ -259,10 +266,8 @@ public final class DeadLetters {
         }
         try {
             if (events > 0) {
-                if (out == null) {
-                    open();
-                }
-                out.write(lines.toByteArray());
+                final OutputStream file = out != null ? out : open();
+                file.write(lines.toByteArray());
                 currentBytes += lines.size();
                 totalBytes += lines.size();
                 written.forEach(metrics::written);
@@ -283,10 +288,10 @@ public final class DeadLetters {
         final WebhookEvent event = entry.events.get(index);
         final boolean batch = entry.id != null && entry.events.size() > 1;
         final String id = entry.id != null ? entry.id : idOf(event);
-        String error = entry.error;
-        String method = null;
-        String path = null;
-        String body = null;
+        @Nullable String error = entry.error;
+        @Nullable String method = null;
+        @Nullable String path = null;
+        @Nullable String body = null;
         final Rendering current = rendering;
         try {
             // as a request of its own, also for an event of a batch: each line can be sent again alone
@@ -305,7 +310,7 @@ public final class DeadLetters {
     }
 
     /** The event in the disk queue's binary form, base64; null for an event that has none. */
-    private static String record(final WebhookEvent event) {
+    private static @Nullable String record(final WebhookEvent event) {
         try {
             return Base64.getEncoder().encodeToString(EventCodec.encode(
                     event instanceof StoredEvent ? ((StoredEvent) event).event() : event));
@@ -322,7 +327,7 @@ public final class DeadLetters {
         return idPrefix + Long.toString(idSequence.incrementAndGet(), 36);
     }
 
-    private void open() throws IOException {
+    private OutputStream open() throws IOException {
         Files.createDirectories(dir);
         long millis = System.currentTimeMillis();
         Path file = dir.resolve(DeadLetterFiles.fileName(endpoint, millis));
@@ -330,10 +335,12 @@ public final class DeadLetters {
             file = dir.resolve(DeadLetterFiles.fileName(endpoint, ++millis));
         }
         // a plain stream: one write per batch, and no interruptible channel
-        out = new FileOutputStream(file.toFile(), true);
+        final OutputStream opened = new FileOutputStream(file.toFile(), true);
+        out = opened;
         current = file;
         currentBytes = 0;
         files.addLast(file);
+        return opened;
     }
 
     private void closeFile() {
@@ -409,16 +416,16 @@ public final class DeadLetters {
         final DeadLetterCause cause;
         final List<WebhookEvent> events;
         /** The request's id, or null when the events had none (each gets its own). */
-        final String id;
+        final @Nullable String id;
         final int status;
-        final String error;
+        final @Nullable String error;
         final int attempts;
         final long firstMillis;
         final long lastMillis;
         final long millis = System.currentTimeMillis();
 
-        Entry(final DeadLetterCause cause, final List<WebhookEvent> events, final String id, final int status,
-              final String error, final int attempts, final long firstMillis, final long lastMillis) {
+        Entry(final DeadLetterCause cause, final List<WebhookEvent> events, final @Nullable String id, final int status,
+              final @Nullable String error, final int attempts, final long firstMillis, final long lastMillis) {
             this.cause = cause;
             this.events = events;
             this.id = id;

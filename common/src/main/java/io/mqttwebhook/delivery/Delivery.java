@@ -6,6 +6,7 @@ import io.mqttwebhook.event.WebhookEvent;
 import io.mqttwebhook.metrics.DeadLetterCause;
 import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,6 +14,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
@@ -49,9 +51,10 @@ final class Delivery implements EndpointHealth.Actions {
     private final EndpointMetrics metrics;
     private final ScheduledExecutorService timer;
     /** Everything a reload may change, swapped as one; each attempt uses the route current at its start. */
+    @SuppressWarnings("NullAway.Init") // set by start(), before any attempt
     private volatile Route route;
     private final Set<Route> routes = ConcurrentHashMap.newKeySet();
-    private final ClientOrdering ordering;
+    private final @Nullable ClientOrdering ordering;
     private final Slots slots;
     private final EndpointHealth health;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -66,8 +69,12 @@ final class Delivery implements EndpointHealth.Actions {
     private final DeadLetters deadLetters;
     private final ReentrantLock drainLock = new ReentrantLock();
     private final Condition drained = drainLock.newCondition();
+    // set by start()
+    @SuppressWarnings("NullAway.Init")
     private Thread thread;
+    @SuppressWarnings("NullAway.Init")
     private ScheduledFuture<?> sweep;
+    @SuppressWarnings("NullAway.Init")
     private ScheduledFuture<?> report;
     private volatile boolean stopping;
     private volatile boolean closing;
@@ -259,7 +266,8 @@ final class Delivery implements EndpointHealth.Actions {
         job.attempts++;
         job.lastAttemptMillis = System.currentTimeMillis();
         job.attemptStartNanos = System.nanoTime();
-        job.attemptRoute = current;
+        final Route attempt = current;
+        job.attemptRoute = attempt;
         metrics.requestSent();
         inFlight.incrementAndGet();
         final AtomicBoolean reported = new AtomicBoolean();
@@ -268,7 +276,7 @@ final class Delivery implements EndpointHealth.Actions {
             if (reported.compareAndSet(false, true)) {
                 job.deadlineNanos = Long.MAX_VALUE;
                 inFlight.decrementAndGet();
-                job.attemptRoute.end();
+                attempt.end();
                 if (outcome.delivered()) {
                     // the common case is short and never blocks: settle it here, on the I/O thread
                     completed(job, outcome);
@@ -279,7 +287,7 @@ final class Delivery implements EndpointHealth.Actions {
             }
         };
         try {
-            job.request = current.sender.send(current.outgoing(job, job.rendered), done);
+            job.request = current.sender.send(current.outgoing(job, Objects.requireNonNull(job.rendered)), done);
         } catch (final RuntimeException e) {
             // the client was closed under this attempt (a stop): it failed like any attempt without an answer
             done.accept(Outcome.failed(e.toString()));

@@ -10,6 +10,7 @@ import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,9 +61,14 @@ public final class DiskEventQueue implements EventQueue {
     private final DeadLetters deadLetters;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition stored = lock.newCondition();
+    // set by open(); peek() may come first
+    @SuppressWarnings("NullAway.Init")
     private volatile MVStore store;
+    @SuppressWarnings("NullAway.Init")
     private MVMap<Long, byte[]> events;
+    @SuppressWarnings("NullAway.Init")
     private String idPrefix;
+    @SuppressWarnings("NullAway.Init")
     private Thread writer;
     private volatile boolean closing;
     /** The file could not be opened: nothing can be kept, every event is counted dropped.disk_error. */
@@ -220,7 +226,7 @@ public final class DiskEventQueue implements EventQueue {
         final List<WebhookEvent> full = new ArrayList<>(0);
         final List<Long> oldestKeys = new ArrayList<>(0);
         final List<byte[]> oldestRecords = new ArrayList<>(0);
-        RuntimeException failure = null;
+        @Nullable RuntimeException failure = null;
         lock.lock();
         try {
             for (int i = 0; i < records.size(); i++) {
@@ -265,7 +271,7 @@ public final class DiskEventQueue implements EventQueue {
     }
 
     /** Events that could not be stored: counted under their own cause, logged at most every 10 s. */
-    private void dropped(final List<WebhookEvent> lost, final RuntimeException cause) {
+    private void dropped(final List<WebhookEvent> lost, final @Nullable RuntimeException cause) {
         metrics.dropped(DropCause.DISK_ERROR, lost.size());
         deadLetters.events(DeadLetterCause.DISK_ERROR, lost);
         logThrottled("cannot write to the disk queue in " + dir + "; " + lost.size() + " event(s) dropped (counted as"
@@ -282,11 +288,11 @@ public final class DiskEventQueue implements EventQueue {
         }
     }
 
-    private void logThrottled(final String message, final RuntimeException cause) {
+    private void logThrottled(final String message, final @Nullable RuntimeException cause) {
         final long now = System.nanoTime();
         if (lastErrorLogNanos == 0 || now - lastErrorLogNanos >= ERROR_LOG_NANOS) {
             lastErrorLogNanos = now;
-            LOG.error("mqtt-webhook: {}: {}", message, cause.toString());
+            LOG.error("mqtt-webhook: {}: {}", message, String.valueOf(cause));
         }
     }
 
@@ -396,17 +402,18 @@ public final class DiskEventQueue implements EventQueue {
     }
 
     @Override
-    public WebhookEvent peek() {
+    public @Nullable WebhookEvent peek() {
         lock.lock();
         try {
             if (store == null || store.isClosed()) {
                 return handoff.peek();
             }
             final Long key = events.higherKey(cursor);
-            if (key == null) {
+            final byte[] record = key == null ? null : events.get(key);
+            if (key == null || record == null) {
                 return handoff.peek();
             }
-            return new StoredEvent(key, null, EventCodec.decode(events.get(key)));
+            return new StoredEvent(key, idPrefix + Long.toString(key, 36), EventCodec.decode(record));
         } catch (final RuntimeException damaged) {
             return null;
         } finally {

@@ -9,6 +9,7 @@ import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -45,8 +46,8 @@ public final class Endpoint {
         this.metrics = metrics;
         this.deadLetters = DeadLetters.of(config, metrics);
         this.queue = config.queueType() == QueueType.DISK
-                ? new DiskEventQueue(config.queueDir(), config.queueMaxBytes(), config.queueOverflow(),
-                        config.queueSyncInterval(), metrics, deadLetters)
+                ? new DiskEventQueue(Objects.requireNonNull(config.queueDir()), config.queueMaxBytes(),
+                        config.queueOverflow(), config.queueSyncInterval(), metrics, deadLetters)
                 : new MemoryEventQueue(config.queueCapacity(), config.queueOverflow(), metrics, deadLetters);
         this.delivery = new Delivery(config, queue, metrics, timer, deadLetters);
     }

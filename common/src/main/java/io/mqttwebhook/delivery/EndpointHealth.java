@@ -3,6 +3,7 @@ package io.mqttwebhook.delivery;
 import io.mqttwebhook.metrics.EndpointMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -131,7 +132,7 @@ final class EndpointHealth implements EndpointMetrics.Health {
     }
 
     /** The claimed queue probe found nothing to take: a parked job is the probe instead (or null). */
-    synchronized Job probeNotTaken() {
+    synchronized @Nullable Job probeNotTaken() {
         borrowedAlive = false;
         if (state != State.PROBING) {
             return null;
@@ -146,7 +147,7 @@ final class EndpointHealth implements EndpointMetrics.Health {
         notifyAll();
     }
 
-    private Job parkedProbe() {
+    private @Nullable Job parkedProbe() {
         final Job probe = parked.poll();
         if (probe != null) {
             probeOut = true;
@@ -264,7 +265,7 @@ final class EndpointHealth implements EndpointMetrics.Health {
     }
 
     /** The probe time of an open circuit: a parked job to send as the probe, or null (the queue gives one). */
-    synchronized Job probeDue() {
+    synchronized @Nullable Job probeDue() {
         if (state != State.OPEN) {
             return null;
         }

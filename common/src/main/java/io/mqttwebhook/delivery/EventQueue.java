@@ -1,6 +1,7 @@
 package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.event.WebhookEvent;
+import org.jspecify.annotations.Nullable;
 
 import java.util.List;
 
@@ -24,7 +25,7 @@ public interface EventQueue {
     int size();
 
     /** The event that has waited longest, without removing it; null when empty. */
-    WebhookEvent peek();
+    @Nullable WebhookEvent peek();
 
     /** Removes and returns every waiting event (at stop, to count them); a durable queue keeps them instead. */
     List<WebhookEvent> drainAll();

@@ -2,6 +2,7 @@ package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.event.WebhookEvent;
 import io.mqttwebhook.request.RequestTemplate;
+import org.jspecify.annotations.Nullable;
 
 import java.util.List;
 import java.util.concurrent.Future;
@@ -19,8 +20,8 @@ final class Job {
     final String id;
     private final AtomicBoolean settled = new AtomicBoolean();
     /** The request as {@link #renderedFor} renders it; rendered again when a reload changed the route. */
-    RequestTemplate.Rendered rendered;
-    Route renderedFor;
+    RequestTemplate.@Nullable Rendered rendered;
+    @Nullable Route renderedFor;
     /** Attempts that count against {@code retry.max_attempts}: those the endpoint could have answered. */
     int countedAttempts;
     /** Every attempt made. */
@@ -36,11 +37,11 @@ final class Job {
     /** Holds no slot of the pool: the probe taken from the queue while every slot was parked, and its sequels. */
     boolean borrowed;
     /** The route of the attempt under way, for its in-flight count. */
-    Route attemptRoute;
-    Outcome last;
+    @Nullable Route attemptRoute;
+    @Nullable Outcome last;
     /** When the attempt under way passes cancel_timeout; MAX_VALUE while none is. */
     volatile long deadlineNanos = Long.MAX_VALUE;
-    volatile Future<?> request;
+    volatile @Nullable Future<?> request;
 
     Job(final List<WebhookEvent> events, final String id) {
         this.events = events;

@@ -5,6 +5,7 @@ import io.mqttwebhook.event.WebhookEvent;
 import io.mqttwebhook.metrics.DeadLetterCause;
 import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
+import org.jspecify.annotations.Nullable;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -92,7 +93,7 @@ public final class MemoryEventQueue implements EventQueue {
     }
 
     @Override
-    public WebhookEvent peek() {
+    public @Nullable WebhookEvent peek() {
         return events.peek();
     }
 

@@ -1,5 +1,6 @@
 package io.mqttwebhook.delivery;
 
+import org.jspecify.annotations.Nullable;
 /**
  * The outcome of one attempt, an HTTP status or the error that prevented one, and what it means for the
  * event and for the endpoint: see {@link Kind}.
@@ -23,18 +24,18 @@ final class Outcome {
     }
 
     final int status;
-    final String retryAfter;
-    final String error;
+    final @Nullable String retryAfter;
+    final @Nullable String error;
     final Kind kind;
 
-    Outcome(final int status, final String retryAfter, final String error) {
+    Outcome(final int status, final @Nullable String retryAfter, final @Nullable String error) {
         this.status = status;
         this.retryAfter = retryAfter;
         this.error = error;
         this.kind = classify(status, retryAfter);
     }
 
-    static Outcome answered(final int status, final String retryAfter) {
+    static Outcome answered(final int status, final @Nullable String retryAfter) {
         return new Outcome(status, retryAfter, null);
     }
 
@@ -42,7 +43,7 @@ final class Outcome {
         return new Outcome(0, null, error);
     }
 
-    private static Kind classify(final int status, final String retryAfter) {
+    private static Kind classify(final int status, final @Nullable String retryAfter) {
         if (status == 0 || status == 502 || status == 504) {
             return Kind.OUTAGE;
         }
@@ -75,6 +76,6 @@ final class Outcome {
 
     @Override
     public String toString() {
-        return status == 0 ? error : "HTTP " + status;
+        return status == 0 ? String.valueOf(error) : "HTTP " + status;
     }
 }

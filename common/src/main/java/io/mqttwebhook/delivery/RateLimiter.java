@@ -1,6 +1,7 @@
 package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.config.RateLimit;
+import org.jspecify.annotations.Nullable;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -18,17 +19,18 @@ public final class RateLimiter {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     /** Null: no limit. */
-    private volatile RateLimit limit;
+    private volatile @Nullable RateLimit limit;
     // guarded by lock
     private double tokens;
     private long refilledNanos;
 
-    public RateLimiter(final RateLimit limit) {
+    /** {@code limit} null: no limit. */
+    public RateLimiter(final @Nullable RateLimit limit) {
         configure(limit);
     }
 
     /** A new limit (or none) from now on; a bucket that was off starts full. */
-    public void configure(final RateLimit next) {
+    public void configure(final @Nullable RateLimit next) {
         lock.lock();
         try {
             final RateLimit before = limit;

@@ -1,6 +1,7 @@
 package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.config.EndpointConfig;
+import org.jspecify.annotations.Nullable;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -29,9 +30,9 @@ public final class Resender implements AutoCloseable {
         /** The HTTP status, or 0 when there was none. */
         public final int status;
         /** The Retry-After header, or null. */
-        public final String retryAfter;
+        public final @Nullable String retryAfter;
         /** Why there was no answer, or null. */
-        public final String error;
+        public final @Nullable String error;
 
         Answer(final Outcome outcome) {
             this.status = outcome.status;
@@ -50,7 +51,7 @@ public final class Resender implements AutoCloseable {
 
         @Override
         public String toString() {
-            return status == 0 ? error : "HTTP " + status;
+            return status == 0 ? String.valueOf(error) : "HTTP " + status;
         }
     }
 
@@ -59,8 +60,8 @@ public final class Resender implements AutoCloseable {
      * to the url (or null) and the {@code templated} headers besides the configured ones; returns when answered,
      * failed, or cancel_timeout passed.
      */
-    public Answer post(final String webhookId, final String method, final String path, final List<String[]> templated,
-                       final byte[] body) throws InterruptedException {
+    public Answer post(final String webhookId, final @Nullable String method, final @Nullable String path,
+                       final List<String[]> templated, final byte[] body) throws InterruptedException {
         final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
         final Outgoing request = route.outgoing(webhookId, method == null ? route.config.request().method() : method,
                 path, templated, body);

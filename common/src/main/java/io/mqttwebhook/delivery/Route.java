@@ -3,6 +3,7 @@ package io.mqttwebhook.delivery;
 import io.mqttwebhook.config.EndpointConfig;
 import io.mqttwebhook.event.EventBodies;
 import io.mqttwebhook.request.RequestTemplate;
+import org.jspecify.annotations.Nullable;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -29,7 +30,7 @@ final class Route {
     private final URI target;
     private final List<String[]> constantHeaders = new ArrayList<>();
     private final String contentType;
-    private final Signer signer;
+    private final @Nullable Signer signer;
     /** Attempts under way on this route, plus {@link #RETIRED} once it is no longer current. */
     private final AtomicInteger state = new AtomicInteger();
     private final AtomicInteger closed = new AtomicInteger();
@@ -48,7 +49,8 @@ final class Route {
             }
         }
         this.contentType = type;
-        this.signer = config.signingSecret() == null ? null : new Signer(config.signingSecret());
+        final byte[] secret = config.signingSecret();
+        this.signer = secret == null ? null : new Signer(secret);
         this.sender = new HttpSender(config);
     }
 
@@ -79,7 +81,7 @@ final class Route {
      * A request with this route's url, configured headers and signature around what was rendered: the method,
      * the path to append (or null), the templated headers and the body (also for a replayed dead letter).
      */
-    Outgoing outgoing(final String id, final String method, final String path, final List<String[]> templated,
+    Outgoing outgoing(final String id, final String method, final @Nullable String path, final List<String[]> templated,
                       final byte[] body) {
         final List<String[]> headers = new ArrayList<>(constantHeaders.size() + templated.size() + 3);
         headers.addAll(constantHeaders);
@@ -94,7 +96,7 @@ final class Route {
     }
 
     /** The url with a rendered path appended to its own path (its query kept, the path's query added). */
-    private URI uri(final String path) {
+    private URI uri(final @Nullable String path) {
         if (path == null) {
             return target;
         }

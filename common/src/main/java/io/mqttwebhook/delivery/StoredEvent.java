@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.mqttwebhook.event.BodyFormat;
 import io.mqttwebhook.event.Mqtt5Properties;
 import io.mqttwebhook.event.WebhookEvent;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 
@@ -36,7 +37,7 @@ final class StoredEvent extends WebhookEvent {
     }
 
     @Override
-    public String topic() {
+    public @Nullable String topic() {
         return event.topic();
     }
 

@@ -1,6 +1,7 @@
 package io.mqttwebhook.event;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 
@@ -16,7 +17,8 @@ public final class ConnackEvent extends WebhookEvent {
      * @param keepalive what the client asked for in CONNECT
      * @param connAck   {@code "success"} or a reason name from {@link ReasonNames}
      */
-    public ConnackEvent(final String clientId, final String username, final int protoVer, final int keepalive,
+    public ConnackEvent(final @Nullable String clientId, final @Nullable String username, final int protoVer,
+                        final int keepalive,
                         final String connAck) {
         super(EventType.CLIENT_CONNACK, clientId, username);
         this.protoVer = protoVer;

@@ -1,6 +1,7 @@
 package io.mqttwebhook.event;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 
@@ -20,14 +21,17 @@ public final class ConnectEvent extends WebhookEvent {
      * @param type {@link EventType#CLIENT_CONNECT} or {@link EventType#CLIENT_CONNECTED}
      * @param ts   epoch milliseconds: {@code ts} of the CONNECT, or {@code connected_at}
      */
-    public ConnectEvent(final EventType type, final String clientId, final String username, final String ipAddress,
+    public ConnectEvent(final EventType type, final @Nullable String clientId, final @Nullable String username,
+                        final @Nullable String ipAddress,
                         final int keepalive, final int protoVer, final long ts) {
         this(type, clientId, username, ipAddress, keepalive, protoVer, ts, Mqtt5Properties.NONE);
     }
 
     /** As above, with the user properties of an MQTT 5 CONNECT. */
-    public ConnectEvent(final EventType type, final String clientId, final String username, final String ipAddress,
-                        final int keepalive, final int protoVer, final long ts, final Mqtt5Properties properties) {
+    public ConnectEvent(final EventType type, final @Nullable String clientId, final @Nullable String username,
+                        final @Nullable String ipAddress,
+                        final int keepalive, final int protoVer, final long ts,
+                        final @Nullable Mqtt5Properties properties) {
         super(type, clientId, username);
         if (type != EventType.CLIENT_CONNECT && type != EventType.CLIENT_CONNECTED) {
             throw new IllegalArgumentException("not a connect event: " + type);

@@ -1,6 +1,7 @@
 package io.mqttwebhook.event;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 
@@ -10,7 +11,7 @@ public final class DisconnectedEvent extends WebhookEvent {
     private final String reason;
 
     /** @param reason {@code "normal"} or a reason name from {@link ReasonNames} */
-    public DisconnectedEvent(final String clientId, final String username, final String reason) {
+    public DisconnectedEvent(final @Nullable String clientId, final @Nullable String username, final String reason) {
         super(EventType.CLIENT_DISCONNECTED, clientId, username);
         this.reason = reason;
     }

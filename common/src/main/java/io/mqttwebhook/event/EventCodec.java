@@ -1,4 +1,5 @@
 package io.mqttwebhook.event;
+import org.jspecify.annotations.Nullable;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -90,35 +91,36 @@ public final class EventCodec {
             }
             final EventType type = EventType.values()[ordinal];
             final long created = in.readLong();
-            final String clientId = readString(in);
+            final String clientId = readRequired(in);
             final String username = readString(in);
             final WebhookEvent event;
             switch (type) {
                 case MESSAGE_PUBLISH:
-                    event = new PublishEvent(clientId, username, readString(in), in.readUnsignedByte(), in.readBoolean(),
-                            readBytes(in), in.readLong(), readProperties(in));
+                    event = new PublishEvent(clientId, username, readRequired(in), in.readUnsignedByte(),
+                            in.readBoolean(), readRequiredBytes(in), in.readLong(), readProperties(in));
                     break;
                 case MESSAGE_DELIVERED:
                 case MESSAGE_ACKED:
-                    event = new MessageEvent(type, clientId, username, readString(in), readString(in), readString(in),
-                            in.readUnsignedByte(), in.readBoolean(), readBytes(in), in.readLong(), readProperties(in));
+                    event = new MessageEvent(type, clientId, username, readRequired(in), readString(in),
+                            readRequired(in), in.readUnsignedByte(), in.readBoolean(), readBytes(in), in.readLong(),
+                            readProperties(in));
                     break;
                 case CLIENT_CONNACK:
-                    event = new ConnackEvent(clientId, username, in.readUnsignedByte(), in.readInt(), readString(in));
+                    event = new ConnackEvent(clientId, username, in.readUnsignedByte(), in.readInt(), readRequired(in));
                     break;
                 case CLIENT_CONNECT:
                 case CLIENT_CONNECTED:
-                    event = new ConnectEvent(type, clientId, username, readString(in), in.readInt(), in.readUnsignedByte(),
-                            in.readLong(), readProperties(in));
+                    event = new ConnectEvent(type, clientId, username, readRequired(in), in.readInt(),
+                            in.readUnsignedByte(), in.readLong(), readProperties(in));
                     break;
                 case CLIENT_DISCONNECTED:
-                    event = new DisconnectedEvent(clientId, username, readString(in));
+                    event = new DisconnectedEvent(clientId, username, readRequired(in));
                     break;
                 case SESSION_TERMINATED:
-                    event = new SessionTerminatedEvent(clientId, username, readString(in));
+                    event = new SessionTerminatedEvent(clientId, username, readRequired(in));
                     break;
                 default:
-                    event = new SubscriptionEvent(type, clientId, username, readString(in), in.readUnsignedByte());
+                    event = new SubscriptionEvent(type, clientId, username, readRequired(in), in.readUnsignedByte());
                     break;
             }
             if (in.available() != 0) {
@@ -166,7 +168,7 @@ public final class EventCodec {
             throw new IOException(users + " user properties in a record of " + in.available() + " bytes left");
         }
         for (int i = 0; i < users; i++) {
-            properties.userProperty(readString(in), readString(in));
+            properties.userProperty(readRequired(in), readRequired(in));
         }
         properties.contentType(readString(in)).responseTopic(readString(in)).correlationData(readBytes(in));
         if (in.readBoolean()) {
@@ -178,16 +180,33 @@ public final class EventCodec {
         return properties.build();
     }
 
-    private static void writeString(final DataOutputStream out, final String value) throws IOException {
+    private static void writeString(final DataOutputStream out, final @Nullable String value) throws IOException {
         writeBytes(out, value == null ? null : value.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static String readString(final DataInputStream in) throws IOException {
+    /** A string the writer never leaves out: a record without one is damaged. */
+    private static String readRequired(final DataInputStream in) throws IOException {
+        final String value = readString(in);
+        if (value == null) {
+            throw new IOException("a required field is missing");
+        }
+        return value;
+    }
+
+    private static byte[] readRequiredBytes(final DataInputStream in) throws IOException {
+        final byte[] value = readBytes(in);
+        if (value == null) {
+            throw new IOException("a required field is missing");
+        }
+        return value;
+    }
+
+    private static @Nullable String readString(final DataInputStream in) throws IOException {
         final byte[] bytes = readBytes(in);
         return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
     }
 
-    private static void writeBytes(final DataOutputStream out, final byte[] value) throws IOException {
+    private static void writeBytes(final DataOutputStream out, final byte @Nullable [] value) throws IOException {
         if (value == null) {
             out.writeInt(-1);
         } else {
@@ -196,7 +215,7 @@ public final class EventCodec {
         }
     }
 
-    private static byte[] readBytes(final DataInputStream in) throws IOException {
+    private static byte @Nullable [] readBytes(final DataInputStream in) throws IOException {
         final int length = in.readInt();
         if (length < 0) {
             return null;

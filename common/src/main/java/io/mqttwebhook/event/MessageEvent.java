@@ -1,6 +1,7 @@
 package io.mqttwebhook.event;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 
@@ -12,7 +13,7 @@ import java.io.IOException;
 public final class MessageEvent extends WebhookEvent {
 
     private final String fromClientId;
-    private final String fromUsername;
+    private final @Nullable String fromUsername;
     private final String topic;
     private final int qos;
     private final boolean retain;
@@ -20,16 +21,18 @@ public final class MessageEvent extends WebhookEvent {
     private final long ts;
     private final Mqtt5Properties properties;
 
-    public MessageEvent(final EventType type, final String clientId, final String username, final String fromClientId,
-                        final String fromUsername, final String topic, final int qos, final boolean retain,
-                        final byte[] payload, final long ts) {
+    public MessageEvent(final EventType type, final @Nullable String clientId, final @Nullable String username,
+                        final @Nullable String fromClientId,
+                        final @Nullable String fromUsername, final String topic, final int qos, final boolean retain,
+                        final byte @Nullable [] payload, final long ts) {
         this(type, clientId, username, fromClientId, fromUsername, topic, qos, retain, payload, ts, Mqtt5Properties.NONE);
     }
 
     /** As above, with the MQTT 5 properties of the PUBLISH sent to the subscriber. */
-    public MessageEvent(final EventType type, final String clientId, final String username, final String fromClientId,
-                        final String fromUsername, final String topic, final int qos, final boolean retain,
-                        final byte[] payload, final long ts, final Mqtt5Properties properties) {
+    public MessageEvent(final EventType type, final @Nullable String clientId, final @Nullable String username,
+                        final @Nullable String fromClientId,
+                        final @Nullable String fromUsername, final String topic, final int qos, final boolean retain,
+                        final byte @Nullable [] payload, final long ts, final @Nullable Mqtt5Properties properties) {
         super(type, clientId, username);
         if (type != EventType.MESSAGE_DELIVERED && type != EventType.MESSAGE_ACKED) {
             throw new IllegalArgumentException("not a message event: " + type);
@@ -54,7 +57,7 @@ public final class MessageEvent extends WebhookEvent {
     }
 
     /** The publisher's username, or null. */
-    public String fromUsername() {
+    public @Nullable String fromUsername() {
         return fromUsername;
     }
 

@@ -1,6 +1,7 @@
 package io.mqttwebhook.event;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -20,11 +21,11 @@ public final class Mqtt5Properties {
     public static final Mqtt5Properties NONE = new Builder().build();
 
     private final List<String[]> userProperties;
-    private final String contentType;
-    private final String responseTopic;
-    private final byte[] correlationData;
-    private final Long messageExpiryInterval;
-    private final Integer payloadFormatIndicator;
+    private final @Nullable String contentType;
+    private final @Nullable String responseTopic;
+    private final byte @Nullable [] correlationData;
+    private final @Nullable Long messageExpiryInterval;
+    private final @Nullable Integer payloadFormatIndicator;
 
     private Mqtt5Properties(final Builder b) {
         this.userProperties = Collections.unmodifiableList(new ArrayList<>(b.userProperties));
@@ -45,7 +46,7 @@ public final class Mqtt5Properties {
     }
 
     /** The value of the first user property named {@code key}, or null. */
-    public String userProperty(final String key) {
+    public @Nullable String userProperty(final String key) {
         for (final String[] pair : userProperties) {
             if (pair[0].equals(key)) {
                 return pair[1];
@@ -55,27 +56,27 @@ public final class Mqtt5Properties {
     }
 
     /** Content Type, or null. */
-    public String contentType() {
+    public @Nullable String contentType() {
         return contentType;
     }
 
     /** Response Topic, or null. */
-    public String responseTopic() {
+    public @Nullable String responseTopic() {
         return responseTopic;
     }
 
     /** Correlation Data (owned by this object: never change it), or null. */
-    public byte[] correlationData() {
+    public byte @Nullable [] correlationData() {
         return correlationData;
     }
 
     /** Message Expiry Interval in seconds, or null. */
-    public Long messageExpiryInterval() {
+    public @Nullable Long messageExpiryInterval() {
         return messageExpiryInterval;
     }
 
     /** Payload Format Indicator: 0 unspecified bytes, 1 UTF-8; or null when the packet did not say. */
-    public Integer payloadFormatIndicator() {
+    public @Nullable Integer payloadFormatIndicator() {
         return payloadFormatIndicator;
     }
 
@@ -116,11 +117,11 @@ public final class Mqtt5Properties {
     /** Collects the properties of one packet. */
     public static final class Builder {
         private final List<String[]> userProperties = new ArrayList<>();
-        private String contentType;
-        private String responseTopic;
-        private byte[] correlationData;
-        private Long messageExpiryInterval;
-        private Integer payloadFormatIndicator;
+        private @Nullable String contentType;
+        private @Nullable String responseTopic;
+        private byte @Nullable [] correlationData;
+        private @Nullable Long messageExpiryInterval;
+        private @Nullable Integer payloadFormatIndicator;
 
         private Builder() {
         }
@@ -130,11 +131,11 @@ public final class Mqtt5Properties {
             return this;
         }
 
-        public Builder contentType(final String value) { this.contentType = value; return this; }
-        public Builder responseTopic(final String value) { this.responseTopic = value; return this; }
-        public Builder correlationData(final byte[] value) { this.correlationData = value; return this; }
-        public Builder messageExpiryInterval(final Long value) { this.messageExpiryInterval = value; return this; }
-        public Builder payloadFormatIndicator(final Integer value) { this.payloadFormatIndicator = value; return this; }
+        public Builder contentType(final @Nullable String value) { this.contentType = value; return this; }
+        public Builder responseTopic(final @Nullable String value) { this.responseTopic = value; return this; }
+        public Builder correlationData(final byte @Nullable [] value) { this.correlationData = value; return this; }
+        public Builder messageExpiryInterval(final @Nullable Long value) { this.messageExpiryInterval = value; return this; }
+        public Builder payloadFormatIndicator(final @Nullable Integer value) { this.payloadFormatIndicator = value; return this; }
 
         public Mqtt5Properties build() {
             return new Mqtt5Properties(this);

@@ -1,6 +1,7 @@
 package io.mqttwebhook.event;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 
@@ -18,14 +19,17 @@ public final class PublishEvent extends WebhookEvent {
     private final Mqtt5Properties properties;
 
     /** @param ts epoch milliseconds when the broker received the PUBLISH */
-    public PublishEvent(final String clientId, final String username, final String topic, final int qos,
+    public PublishEvent(final @Nullable String clientId, final @Nullable String username, final String topic,
+                        final int qos,
                         final boolean retain, final byte[] payload, final long ts) {
         this(clientId, username, topic, qos, retain, payload, ts, Mqtt5Properties.NONE);
     }
 
     /** As above, with the MQTT 5 properties of the PUBLISH. */
-    public PublishEvent(final String clientId, final String username, final String topic, final int qos,
-                        final boolean retain, final byte[] payload, final long ts, final Mqtt5Properties properties) {
+    public PublishEvent(final @Nullable String clientId, final @Nullable String username, final String topic,
+                        final int qos,
+                        final boolean retain, final byte[] payload, final long ts,
+                        final @Nullable Mqtt5Properties properties) {
         super(EventType.MESSAGE_PUBLISH, clientId, username);
         this.topic = topic;
         this.qos = qos;

@@ -1,6 +1,7 @@
 package io.mqttwebhook.event;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 
@@ -9,7 +10,8 @@ public final class SessionTerminatedEvent extends WebhookEvent {
 
     private final String reason;
 
-    public SessionTerminatedEvent(final String clientId, final String username, final String reason) {
+    public SessionTerminatedEvent(final @Nullable String clientId, final @Nullable String username,
+                                  final String reason) {
         super(EventType.SESSION_TERMINATED, clientId, username);
         this.reason = reason;
     }

@@ -1,6 +1,7 @@
 package io.mqttwebhook.event;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 
@@ -14,7 +15,8 @@ public final class SubscriptionEvent extends WebhookEvent {
     private final int qos;
 
     /** @param qos the requested (client) or granted (session) QoS; ignored for the unsubscribe types */
-    public SubscriptionEvent(final EventType type, final String clientId, final String username, final String topic,
+    public SubscriptionEvent(final EventType type, final @Nullable String clientId, final @Nullable String username,
+                             final String topic,
                              final int qos) {
         super(type, clientId, username);
         if (!subscribes(type) && type != EventType.CLIENT_UNSUBSCRIBE && type != EventType.SESSION_UNSUBSCRIBED) {

@@ -1,6 +1,7 @@
 package io.mqttwebhook.event;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 import java.util.Objects;
@@ -16,11 +17,11 @@ public abstract class WebhookEvent {
 
     private final EventType type;
     private final String clientId;
-    private final String username;
+    private final @Nullable String username;
     /** Set at construction; {@link EventCodec} restores it once, before an event read from disk is shared. */
     private long createdMillis = System.currentTimeMillis();
 
-    protected WebhookEvent(final EventType type, final String clientId, final String username) {
+    protected WebhookEvent(final EventType type, final @Nullable String clientId, final @Nullable String username) {
         this.type = Objects.requireNonNull(type, "type");
         this.clientId = clientId == null ? "" : clientId;
         this.username = username;
@@ -44,12 +45,12 @@ public abstract class WebhookEvent {
     }
 
     /** The username as the client sent it, or null. */
-    public String username() {
+    public @Nullable String username() {
         return username;
     }
 
     /** The topic rules filter on, or null for events without one. */
-    public String topic() {
+    public @Nullable String topic() {
         return null;
     }
 
@@ -87,7 +88,7 @@ public abstract class WebhookEvent {
         return Mqtt5Properties.NONE;
     }
 
-    protected static String usernameOrUndefined(final String username) {
+    protected static String usernameOrUndefined(final @Nullable String username) {
         return username == null || username.isEmpty() ? UNDEFINED_USERNAME : username;
     }
 

@@ -4,8 +4,6 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -20,20 +18,24 @@ import java.util.function.LongSupplier;
  */
 public final class DeadLetterMetrics {
 
-    private final Map<DeadLetterCause, Meter> written = new EnumMap<>(DeadLetterCause.class);
+    /** By {@link DeadLetterCause#ordinal()}. */
+    private final Meter[] written = new Meter[DeadLetterCause.values().length];
     private final Meter writeFailed = new Meter();
     private final Meter missed = new Meter();
     private final Meter rotatedOut = new Meter();
     private volatile LongSupplier pending = () -> 0;
 
-    DeadLetterMetrics() {
+    /** Counters of their own, registered nowhere until {@link #register} (an endpoint registers its own). */
+    public DeadLetterMetrics() {
         for (final DeadLetterCause cause : DeadLetterCause.values()) {
-            written.put(cause, new Meter());
+            written[cause.ordinal()] = new Meter();
         }
     }
 
     void register(final MetricRegistry registry, final String prefix) {
-        written.forEach((cause, meter) -> registry.register(prefix + "dead_letter." + cause.configName(), meter));
+        for (final DeadLetterCause cause : DeadLetterCause.values()) {
+            registry.register(prefix + "dead_letter." + cause.configName(), written[cause.ordinal()]);
+        }
         registry.register(prefix + "dead_letter.write_failed", writeFailed);
         registry.register(prefix + "dead_letter.missed", missed);
         registry.register(prefix + "dead_letter.rotated_out", rotatedOut);
@@ -46,7 +48,7 @@ public final class DeadLetterMetrics {
     }
 
     public void written(final DeadLetterCause cause, final long events) {
-        written.get(cause).mark(events);
+        written[cause.ordinal()].mark(events);
     }
 
     public void writeFailed(final long events) {
@@ -63,12 +65,12 @@ public final class DeadLetterMetrics {
     }
 
     public long writtenCount(final DeadLetterCause cause) {
-        return written.get(cause).getCount();
+        return written[cause.ordinal()].getCount();
     }
 
     public long writtenTotal() {
         long total = 0;
-        for (final Meter meter : written.values()) {
+        for (final Meter meter : written) {
             total += meter.getCount();
         }
         return total;

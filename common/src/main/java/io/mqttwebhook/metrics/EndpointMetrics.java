@@ -7,8 +7,6 @@ import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
 
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -34,7 +32,8 @@ public final class EndpointMetrics {
     private final Meter failed4xx = new Meter();
     private final Meter failedOther = new Meter();
     private final Meter recovered = new Meter();
-    private final Map<DropCause, Meter> dropped = new EnumMap<>(DropCause.class);
+    /** By {@link DropCause#ordinal()}. */
+    private final Meter[] dropped = new Meter[DropCause.values().length];
     private final Timer requestDuration = new Timer(LockFreeExponentiallyDecayingReservoir.builder().build());
     private final Timer deliveryLatency = new Timer(LockFreeExponentiallyDecayingReservoir.builder().build());
     private volatile LongSupplier queued = () -> 0;
@@ -68,7 +67,7 @@ public final class EndpointMetrics {
         this.name = name;
         this.prefix = WebhookMetrics.PREFIX + "endpoint." + name + ".";
         for (final DropCause cause : DropCause.values()) {
-            dropped.put(cause, new Meter());
+            dropped[cause.ordinal()] = new Meter();
         }
     }
 
@@ -82,7 +81,9 @@ public final class EndpointMetrics {
         registry.register(prefix + "failed.4xx", failed4xx);
         registry.register(prefix + "failed.other", failedOther);
         registry.register(prefix + "recovered", recovered);
-        dropped.forEach((cause, meter) -> registry.register(prefix + "dropped." + cause.metricName(), meter));
+        for (final DropCause cause : DropCause.values()) {
+            registry.register(prefix + "dropped." + cause.metricName(), dropped[cause.ordinal()]);
+        }
         registry.register(prefix + "request.duration", requestDuration);
         registry.register(prefix + "delivery.latency", deliveryLatency);
         registry.register(prefix + "queued", (Gauge<Long>) this::queued);
@@ -165,7 +166,7 @@ public final class EndpointMetrics {
     }
 
     public void dropped(final DropCause cause, final long events) {
-        dropped.get(cause).mark(events);
+        dropped[cause.ordinal()].mark(events);
     }
 
     public long matchedCount() {
@@ -205,12 +206,12 @@ public final class EndpointMetrics {
     }
 
     public long droppedCount(final DropCause cause) {
-        return dropped.get(cause).getCount();
+        return dropped[cause.ordinal()].getCount();
     }
 
     public long droppedTotal() {
         long total = 0;
-        for (final Meter meter : dropped.values()) {
+        for (final Meter meter : dropped) {
             total += meter.getCount();
         }
         return total;

@@ -11,7 +11,6 @@ import com.codahale.metrics.Snapshot;
 import io.mqttwebhook.event.EventType;
 
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -51,7 +50,8 @@ public final class WebhookMetrics {
     }
 
     private final MetricRegistry registry = new MetricRegistry();
-    private final Map<EventType, Meter> matched = new EnumMap<>(EventType.class);
+    /** By {@link EventType#ordinal()}. */
+    private final Meter[] matched = new Meter[EventType.values().length];
     private final Map<String, EndpointMetrics> endpoints = new ConcurrentHashMap<>();
     private final Meter reloadsApplied = new Meter();
     private final Meter reloadsRejected = new Meter();
@@ -59,7 +59,7 @@ public final class WebhookMetrics {
     public WebhookMetrics() {
         for (final EventType type : EventType.values()) {
             final Meter meter = new Meter();
-            matched.put(type, meter);
+            matched[type.ordinal()] = meter;
             registry.register(PREFIX + "matched." + type.configName(), meter);
         }
         registry.register(PREFIX + "reload.applied", reloadsApplied);
@@ -113,12 +113,12 @@ public final class WebhookMetrics {
 
     /** An event that at least one endpoint wants (on a broker thread). */
     public void matched(final EventType type) {
-        matched.get(type).mark();
+        matched[type.ordinal()].mark();
     }
 
     /** Events of this type that at least one endpoint wanted. */
     public long matchedCount(final EventType type) {
-        return matched.get(type).getCount();
+        return matched[type.ordinal()].getCount();
     }
 
     /** Copies matched, summed over the endpoints (an event two endpoints want counts twice). */

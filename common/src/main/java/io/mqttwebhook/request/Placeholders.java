@@ -9,6 +9,7 @@ import io.mqttwebhook.event.EventBodies;
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.Mqtt5Properties;
 import io.mqttwebhook.event.WebhookEvent;
+import org.jspecify.annotations.Nullable;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -212,7 +213,7 @@ public final class Placeholders {
         };
     }
 
-    private static Value topicLevel(final String topic, final int level) {
+    private static Value topicLevel(final @Nullable String topic, final int level) {
         if (topic == null) {
             return ABSENT;
         }
@@ -258,7 +259,7 @@ public final class Placeholders {
         return wrapped.substring("{\"properties\":".length(), wrapped.length() - 1);
     }
 
-    private static Value value(final Object field, final BodyFormat format) {
+    private static Value value(final @Nullable Object field, final BodyFormat format) {
         if (field == WebhookEvent.ABSENT || field == null) {
             return ABSENT;
         }

@@ -3,6 +3,7 @@ package io.mqttwebhook.request;
 import io.mqttwebhook.event.EventBodies;
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.WebhookEvent;
+import org.jspecify.annotations.Nullable;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -26,12 +27,12 @@ public final class RequestTemplate {
     public static final List<String> METHODS = List.of("POST", "PUT", "PATCH");
 
     private final String method;
-    private final Template path;
+    private final @Nullable Template path;
     private final Map<String, Template> headers;
-    private final Template body;
+    private final @Nullable Template body;
 
-    private RequestTemplate(final String method, final Template path, final Map<String, Template> headers,
-                            final Template body) {
+    private RequestTemplate(final String method, final @Nullable Template path, final Map<String, Template> headers,
+                            final @Nullable Template body) {
         this.method = method;
         this.path = path;
         this.headers = Collections.unmodifiableMap(headers);
@@ -42,10 +43,17 @@ public final class RequestTemplate {
     public static final class KeyException extends Exception {
         private static final long serialVersionUID = 1L;
         private final String key;
+        private final String reason;
 
         KeyException(final String key, final String message) {
             super(message);
             this.key = key;
+            this.reason = message;
+        }
+
+        @Override
+        public String getMessage() {
+            return reason;
         }
 
         /** The key as written in the endpoint's block: {@code path}, {@code body.template}, {@code headers.x}. */
@@ -62,14 +70,16 @@ public final class RequestTemplate {
      * @param headerValues every configured header (constant ones stay constant)
      * @param bodyTemplate null for the default body
      */
-    public static RequestTemplate compile(final String method, final String path, final Map<String, String> headerValues,
-                                          final String bodyTemplate, final Set<EventType> types) throws KeyException {
+    public static RequestTemplate compile(final @Nullable String method, final @Nullable String path,
+                                          final Map<String, String> headerValues,
+                                          final @Nullable String bodyTemplate,
+                                          final Set<EventType> types) throws KeyException {
         final Set<String> known = Placeholders.known(types);
         final String upper = method == null ? "POST" : method.trim().toUpperCase(Locale.ROOT);
         if (!METHODS.contains(upper)) {
             throw new KeyException("method", "\"" + method + "\" is not one of " + String.join(", ", METHODS));
         }
-        Template compiledPath = null;
+        @Nullable Template compiledPath = null;
         if (path != null) {
             if (!path.startsWith("/")) {
                 throw new KeyException("path", "must start with /, found \"" + path + "\"");
@@ -83,7 +93,7 @@ public final class RequestTemplate {
                 compiledHeaders.put(header.getKey(), value);
             }
         }
-        final Template compiledBody = bodyTemplate == null ? null
+        final @Nullable Template compiledBody = bodyTemplate == null ? null
                 : parse("body.template", bodyTemplate, Template.Kind.JSON, known);
         return new RequestTemplate(upper, compiledPath, compiledHeaders, compiledBody);
     }
@@ -139,7 +149,7 @@ public final class RequestTemplate {
     public Rendered render(final List<? extends WebhookEvent> events, final String endpoint, final EventBodies bodies,
                            final boolean batch) {
         final Placeholders.Values first = Placeholders.of(events.get(0), endpoint, bodies);
-        final String renderedPath = path == null ? null : path.render(first);
+        final @Nullable String renderedPath = path == null ? null : path.render(first);
         final List<String[]> renderedHeaders = new ArrayList<>(headers.size());
         headers.forEach((name, value) -> renderedHeaders.add(new String[]{name, value.render(first)}));
         return new Rendered(method, renderedPath, renderedHeaders, body(events, endpoint, bodies, batch));
@@ -185,11 +195,11 @@ public final class RequestTemplate {
     /** One request ready to send: method, the path to append (or null), templated headers and the body. */
     public static final class Rendered {
         public final String method;
-        public final String path;
+        public final @Nullable String path;
         public final List<String[]> headers;
         public final byte[] body;
 
-        Rendered(final String method, final String path, final List<String[]> headers, final byte[] body) {
+        Rendered(final String method, final @Nullable String path, final List<String[]> headers, final byte[] body) {
             this.method = method;
             this.path = path;
             this.headers = headers;

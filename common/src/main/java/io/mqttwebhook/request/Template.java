@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,11 +46,11 @@ public final class Template {
 
     /** One piece of a template: literal text, or a placeholder and whether it sits inside a JSON string. */
     static final class Part {
-        final String literal;
-        final String placeholder;
+        final @Nullable String literal;
+        final @Nullable String placeholder;
         final boolean inString;
 
-        private Part(final String literal, final String placeholder, final boolean inString) {
+        private Part(final @Nullable String literal, final @Nullable String placeholder, final boolean inString) {
             this.literal = literal;
             this.placeholder = placeholder;
             this.inString = inString;
@@ -60,8 +61,16 @@ public final class Template {
     public static final class TemplateException extends Exception {
         private static final long serialVersionUID = 1L;
 
+        private final String reason;
+
         TemplateException(final String message) {
             super(message);
+            this.reason = message;
+        }
+
+        @Override
+        public String getMessage() {
+            return reason;
         }
     }
 
@@ -138,7 +147,7 @@ public final class Template {
             }
         } catch (final IOException e) {
             throw new TemplateException("is not valid JSON once its placeholders are filled: "
-                    + e.getMessage().split("\n")[0]);
+                    + String.valueOf(e.getMessage()).split("\n")[0]);
         }
     }
 
@@ -189,10 +198,10 @@ public final class Template {
     public String render(final Placeholders.Values values) {
         final StringBuilder out = new StringBuilder(source.length() + 64);
         for (final Part part : parts) {
-            if (part.literal != null) {
-                out.append(part.literal);
-            } else {
+            if (part.placeholder != null) {
                 write(out, values.value(part.placeholder), part.inString);
+            } else {
+                out.append(part.literal);
             }
         }
         return out.toString();

@@ -1,10 +1,12 @@
 package io.mqttwebhook.rule;
 
 import io.mqttwebhook.event.EventType;
+import org.jspecify.annotations.Nullable;
 
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The rules of every endpoint compiled for matching on a broker thread: for an event type and topic,
@@ -59,13 +61,13 @@ public final class Router {
      * The endpoints (as bits) that want an event of {@code type} with {@code topic} (null for events without
      * one); 0 for none. Allocates nothing.
      */
-    public int match(final EventType type, final String topic) {
+    public int match(final EventType type, final @Nullable String topic) {
         final int all = everyTopic[type.ordinal()];
         final int filtered = wanted[type.ordinal()] & ~all;
         if (filtered == 0 || topic == null) {
             return all;
         }
-        return all | trees.get(type).match(topic);
+        return all | Objects.requireNonNull(trees.get(type)).match(topic);
     }
 
     public int ruleCount() {

@@ -1,6 +1,7 @@
 package io.mqttwebhook.rule;
 
 import io.mqttwebhook.event.EventType;
+import org.jspecify.annotations.Nullable;
 
 import java.util.Objects;
 
@@ -8,9 +9,9 @@ import java.util.Objects;
 public final class Rule {
 
     private final EventType event;
-    private final String topic;
+    private final @Nullable String topic;
 
-    public Rule(final EventType event, final String topic) {
+    public Rule(final EventType event, final @Nullable String topic) {
         this.event = Objects.requireNonNull(event, "event");
         this.topic = topic;
     }
@@ -20,7 +21,7 @@ public final class Rule {
     }
 
     /** The topic filter, or null when the rule matches every event of its type. */
-    public String topic() {
+    public @Nullable String topic() {
         return topic;
     }
 

@@ -1,5 +1,6 @@
 package io.mqttwebhook.rule;
 
+import org.jspecify.annotations.Nullable;
 /**
  * A set of topic filters, each tagged with bits (the endpoints whose rules hold it), matched against a topic
  * with MQTT's rules in time that depends on the topic's depth and the wildcards along its path, not on the
@@ -85,7 +86,7 @@ public final class TopicTree {
 
     private static final class Node {
         private final Children children = new Children();
-        private Node singleLevel;
+        private @Nullable Node singleLevel;
         /** Bits of the filters ending here with {@code #}, which also match this level itself. */
         private int multiLevel;
         /** Bits of the filters ending exactly here. */
@@ -101,7 +102,7 @@ public final class TopicTree {
         private Node[] nodes = new Node[0];
         private int size;
 
-        Node find(final String topic, final int from, final int to) {
+        @Nullable Node find(final String topic, final int from, final int to) {
             if (size == 0) {
                 return null;
             }

@@ -88,7 +88,9 @@ public final class ConfigCheck {
                 out.println("              " + line);
             }
         }
-        out.println("  pool_size:  " + c.poolSize() + " connections, cancel_timeout " + c.cancelTimeout().toMillis() + "ms");
+        out.println("  pool_size:  " + c.poolSize() + " requests in flight, cancel_timeout " + c.cancelTimeout().toMillis() + "ms");
+        out.println("  client:     " + c.httpClient().configName() + ", " + c.connections() + " connection(s)"
+                + (c.httpClient() == HttpClientKind.NIO ? ", pipelining " + c.pipelining() + " request(s) per connection" : ""));
         if (c.tls() != null) {
             out.println("  tls:        " + c.tls());
         }

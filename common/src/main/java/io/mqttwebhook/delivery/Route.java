@@ -1,6 +1,7 @@
 package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.config.EndpointConfig;
+import io.mqttwebhook.config.HttpClientKind;
 import io.mqttwebhook.event.EventBodies;
 import io.mqttwebhook.request.RequestTemplate;
 
@@ -49,7 +50,7 @@ final class Route {
         }
         this.contentType = type;
         this.signer = config.signingSecret() == null ? null : new Signer(config.signingSecret());
-        this.sender = new HttpSender(config);
+        this.sender = config.httpClient() == HttpClientKind.APACHE ? new HttpSender(config) : new NioSender(config);
     }
 
     /** NanoMQ sends an empty request target for a URL without path; HTTP wants "/". */

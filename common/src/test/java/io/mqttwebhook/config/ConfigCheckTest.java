@@ -32,7 +32,8 @@ class ConfigCheckTest {
         final String printed = out.toString(StandardCharsets.UTF_8);
         assertThat(printed).contains("OK, the webhook would be on", "url:        http://***@127.0.0.1:8080/hook",
                 "on_message_publish  topic a/#", "on_client_connack", "queue:      memory, capacity 100000",
-                "retry:      10 attempt(s)", "headers:    authorization");
+                "retry:      10 attempt(s)", "headers:    authorization",
+                "client:     nio, 32 connection(s), pipelining 1 request(s) per connection");
         assertThat(printed).doesNotContain("secret").doesNotContain("token123");
     }
 

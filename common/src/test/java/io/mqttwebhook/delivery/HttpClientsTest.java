@@ -1,0 +1,134 @@
+package io.mqttwebhook.delivery;
+
+import io.mqttwebhook.Webhook;
+import io.mqttwebhook.config.ConfigLoader;
+import io.mqttwebhook.config.EndpointConfig;
+import io.mqttwebhook.config.HttpClientKind;
+import io.mqttwebhook.config.WebhookConfig;
+import io.mqttwebhook.event.EventType;
+import io.mqttwebhook.event.PublishEvent;
+import io.mqttwebhook.metrics.WebhookMetrics;
+import io.mqttwebhook.rule.Rule;
+import io.mqttwebhook.testing.RawHttpServer;
+import io.mqttwebhook.testing.TestReceiver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The delivery engine on either HTTP client ({@code http.client}), and on pipelined connections: how many
+ * connections {@code pool_size} and {@code pipelining} give, the cancel_timeout sweep on a pipelined
+ * connection, a reload from one client to the other.
+ */
+class HttpClientsTest {
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T closing(final T closeable) {
+        closeables.add(closeable);
+        return closeable;
+    }
+
+    private static EndpointConfig.Builder config(final String url) {
+        return EndpointConfig.builder(URI.create(url))
+                .rule(new Rule(EventType.MESSAGE_PUBLISH, "#"))
+                .initialBackoff(Duration.ofMillis(20))
+                .maxBackoff(Duration.ofMillis(100));
+    }
+
+    private static PublishEvent publish(final int n) {
+        return new PublishEvent("c" + (n % 5), "user", "t/" + n, 1, false,
+                Integer.toString(n).getBytes(StandardCharsets.UTF_8), 1_700_000_000_000L + n);
+    }
+
+    private static void assertAccountedFor(final WebhookMetrics m) {
+        assertThat(m.deliveredCount() + m.failedCount() + m.droppedTotal() + m.queued() + m.inDelivery())
+                .isEqualTo(m.matchedTotal());
+    }
+
+    private static RawHttpServer answering() throws Exception {
+        return RawHttpServer.start(conn -> {
+            for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
+                conn.write("HTTP/1.1 204 No Content\r\n\r\n");
+            }
+        });
+    }
+
+    @Test
+    void pipeliningCarriesThePoolOnFewerConnections() throws Exception {
+        final RawHttpServer server = closing(answering());
+        final Webhook webhook = closing(Webhook.start(WebhookConfig.of(config(server.url("/hook"))
+                .poolSize(8).pipelining(4).build())));
+        for (int i = 0; i < 500; i++) {
+            webhook.publish(publish(i));
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> webhook.metrics().deliveredCount() == 500);
+        assertThat(server.connections()).isBetween(1, 2);
+        assertThat(server.requests()).hasSize(500);
+        assertThat(server.errors()).isEmpty();
+        assertAccountedFor(webhook.metrics());
+    }
+
+    @Test
+    void theCancelTimeoutSweepOnAPipelinedConnectionRetriesEveryEventItCarried() throws Exception {
+        final RawHttpServer server = closing(RawHttpServer.start(conn -> {
+            if (conn.index == 0) {
+                while (conn.read() != null) {
+                    // the first connection never answers
+                }
+                return;
+            }
+            for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
+                conn.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            }
+        }));
+        final Webhook webhook = closing(Webhook.start(WebhookConfig.of(config(server.url("/hook"))
+                .poolSize(4).pipelining(4).cancelTimeout(Duration.ofMillis(300)).build())));
+        for (int i = 0; i < 4; i++) {
+            webhook.publish(publish(i));
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> webhook.metrics().deliveredCount() == 4);
+        assertThat(server.requests().stream().filter(r -> r.connection == 0)).hasSize(4);
+        assertThat(webhook.metrics().retriedCount()).isGreaterThanOrEqualTo(4);
+        assertThat(webhook.metrics().droppedTotal() + webhook.metrics().failedCount()).isZero();
+        assertAccountedFor(webhook.metrics());
+    }
+
+    @Test
+    void aReloadMovesAnEndpointFromOneClientToTheOther() throws Exception {
+        final TestReceiver receiver = closing(TestReceiver.start());
+        final String file = "webhook {\n url = \"" + receiver.url("/hook") + "\"\n %s\n"
+                + " events = [ { event = on_message_publish } ]\n}";
+        final WebhookConfig apache = ConfigLoader.parse(String.format(file, "http.client = apache"), "a.conf")
+                .config().orElseThrow();
+        assertThat(apache.endpoints().get(0).httpClient()).isEqualTo(HttpClientKind.APACHE);
+        final Webhook webhook = closing(Webhook.start(apache));
+        webhook.publish(publish(1));
+        await().atMost(Duration.ofSeconds(10)).until(() -> receiver.count() == 1);
+        webhook.reconfigure(ConfigLoader.parse(String.format(file, "http.client = nio, pipelining = 2"), "b.conf")
+                .config().orElseThrow());
+        webhook.publish(publish(2));
+        await().atMost(Duration.ofSeconds(10)).until(() -> receiver.count() == 2);
+        for (final TestReceiver.Request request : receiver.requests()) {
+            assertThat(request.header("user-agent")).isEqualTo("mqtt-webhook");
+            assertThat(request.header("content-type")).isEqualTo("application/json");
+            assertThat(request.target).isEqualTo("/hook");
+        }
+        assertThat(webhook.metrics().deliveredCount()).isEqualTo(2);
+    }
+}

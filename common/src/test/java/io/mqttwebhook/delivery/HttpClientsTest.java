@@ -129,6 +129,6 @@ class HttpClientsTest {
             assertThat(request.header("content-type")).isEqualTo("application/json");
             assertThat(request.target).isEqualTo("/hook");
         }
-        assertThat(webhook.metrics().deliveredCount()).isEqualTo(2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> webhook.metrics().deliveredCount() == 2);
     }
 }

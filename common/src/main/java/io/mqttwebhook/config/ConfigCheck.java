@@ -89,8 +89,10 @@ public final class ConfigCheck {
             }
         }
         out.println("  pool_size:  " + c.poolSize() + " requests in flight, cancel_timeout " + c.cancelTimeout().toMillis() + "ms");
-        out.println("  client:     " + c.httpClient().configName() + ", " + c.connections() + " connection(s)"
-                + (c.httpClient() == HttpClientKind.NIO ? ", pipelining " + c.pipelining() + " request(s) per connection" : ""));
+        out.println("  client:     " + c.httpClient().configName() + ", up to " + c.poolSize() + " connection(s)"
+                + (c.httpClient() != HttpClientKind.NIO ? "" : c.pipelining() == 1 ? ", no pipelining"
+                : ", up to " + c.pipelining() + " pipelined request(s) per connection while the endpoint answers"
+                + " within 2 ms"));
         if (c.tls() != null) {
             out.println("  tls:        " + c.tls());
         }

@@ -35,7 +35,7 @@ public final class EndpointConfig {
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     public static final int DEFAULT_POOL_SIZE = 32;
-    public static final int DEFAULT_PIPELINING = 1;
+    public static final int DEFAULT_PIPELINING = 8;
     public static final HttpClientKind DEFAULT_HTTP_CLIENT = HttpClientKind.NIO;
     public static final Duration DEFAULT_CANCEL_TIMEOUT = Duration.ofMillis(5000);
     public static final int DEFAULT_QUEUE_CAPACITY = 100_000;
@@ -192,16 +192,11 @@ public final class EndpointConfig {
     }
 
     /**
-     * {@code pipelining}: requests one connection carries at once ({@code nio} client). The endpoint has
-     * {@code ceil(pool_size / pipelining)} connections, so {@code pool_size} stays the most in flight.
+     * {@code pipelining}: the most requests one connection carries at once ({@code nio} client), used while
+     * the endpoint answers fast; 1 turns pipelining off. {@code pool_size} stays the most in flight.
      */
     public int pipelining() {
         return pipelining;
-    }
-
-    /** The number of connections to the endpoint: {@code ceil(pool_size / pipelining)} ({@code nio}). */
-    public int connections() {
-        return httpClient == HttpClientKind.APACHE ? poolSize : (poolSize + pipelining - 1) / pipelining;
     }
 
     /** {@code http.client}: which HTTP client sends this endpoint's requests. */

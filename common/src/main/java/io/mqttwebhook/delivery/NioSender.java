@@ -14,9 +14,9 @@ import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
- * A {@link Sender} on the plugin's own HTTP/1.1 client ({@link Http1Client}): {@code ceil(pool_size /
- * pipelining)} keep-alive connections to the endpoint, each carrying up to {@code pipelining} requests at
- * once, so that at most {@code pool_size} are in flight, as the slots allow. TLS uses the endpoint's
+ * A {@link Sender} on the plugin's own HTTP/1.1 client ({@link Http1Client}): up to {@code pool_size}
+ * keep-alive connections to the endpoint (the slots keep at most {@code pool_size} requests in flight), each
+ * carrying up to {@code pipelining} requests at once while the endpoint answers fast. TLS uses the endpoint's
  * {@code ssl} settings. Redirects are not followed and nothing is retried here: {@link Delivery} decides.
  */
 final class NioSender implements Sender {
@@ -45,7 +45,7 @@ final class NioSender implements Sender {
         final int depth = config.pipelining();
         try {
             this.client = new Http1Client("mqtt-webhook-http-" + config.name(), url.getHost(), port, context,
-                    tls == null || tls.verify(), (config.poolSize() + depth - 1) / depth, depth,
+                    tls == null || tls.verify(), config.poolSize(), depth,
                     config.cancelTimeout().toNanos(), userAgent ? HttpSender.USER_AGENT : null, hostHeader);
         } catch (final IOException e) {
             throw new UncheckedIOException("cannot start the HTTP client of endpoint " + config.name(), e);

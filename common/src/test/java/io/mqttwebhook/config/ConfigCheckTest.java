@@ -33,7 +33,8 @@ class ConfigCheckTest {
         assertThat(printed).contains("OK, the webhook would be on", "url:        http://***@127.0.0.1:8080/hook",
                 "on_message_publish  topic a/#", "on_client_connack", "queue:      memory, capacity 100000",
                 "retry:      10 attempt(s)", "headers:    authorization",
-                "client:     nio, 32 connection(s), pipelining 1 request(s) per connection");
+                "client:     nio, up to 32 connection(s), up to 8 pipelined request(s) per connection while the"
+                        + " endpoint answers within 2 ms");
         assertThat(printed).doesNotContain("secret").doesNotContain("token123");
     }
 

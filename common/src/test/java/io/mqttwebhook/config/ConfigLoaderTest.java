@@ -161,7 +161,6 @@ class ConfigLoaderTest {
         assertThat(config.encoding()).isEqualTo(PayloadEncoding.BASE64);
         assertThat(config.poolSize()).isEqualTo(4);
         assertThat(config.pipelining()).isEqualTo(3);
-        assertThat(config.connections()).isEqualTo(2);
         assertThat(config.httpClient()).isEqualTo(HttpClientKind.NIO);
         assertThat(config.cancelTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(config.queueCapacity()).isEqualTo(10);
@@ -262,7 +261,7 @@ class ConfigLoaderTest {
     void pipeliningWithTheApacheClientIsAWarning() {
         final LoadResult result = ConfigLoader.parse("webhook {\n url = \"http://h/\"\n http.client = apache\n"
                 + " pipelining = 4\n}", "w.conf");
-        assertThat(result.config().orElseThrow().endpoints().get(0).connections()).isEqualTo(32);
+        assertThat(result.config().orElseThrow().endpoints().get(0).pipelining()).isEqualTo(4);
         assertThat(result.warnings()).contains("webhook.pipelining at w.conf:4: applies to http.client = nio"
                 + " only; the apache client sends one request per connection at a time");
     }

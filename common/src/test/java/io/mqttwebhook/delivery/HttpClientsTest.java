@@ -70,17 +70,36 @@ class HttpClientsTest {
     }
 
     @Test
-    void pipeliningCarriesThePoolOnFewerConnections() throws Exception {
+    void aFastEndpointGetsRequestsPipelined() throws Exception {
         final RawHttpServer server = closing(answering());
-        final Webhook webhook = closing(Webhook.start(WebhookConfig.of(config(server.url("/hook"))
-                .poolSize(8).pipelining(4).build())));
-        for (int i = 0; i < 500; i++) {
+        final Webhook webhook = closing(Webhook.start(WebhookConfig.of(config(server.url("/hook")).poolSize(8).build())));
+        for (int i = 0; i < 2000; i++) {
             webhook.publish(publish(i));
         }
-        await().atMost(Duration.ofSeconds(20)).until(() -> webhook.metrics().deliveredCount() == 500);
-        assertThat(server.connections()).isBetween(1, 2);
-        assertThat(server.requests()).hasSize(500);
+        await().atMost(Duration.ofSeconds(20)).until(() -> webhook.metrics().deliveredCount() == 2000);
+        assertThat(server.requests()).hasSize(2000);
+        assertThat(server.requests()).as("requests that arrived with others behind them").anyMatch(r -> r.followed);
+        assertThat(server.connections()).isBetween(1, 8);
         assertThat(server.errors()).isEmpty();
+        assertAccountedFor(webhook.metrics());
+    }
+
+    @Test
+    void aSlowEndpointGetsAConnectionPerRequestInFlightAndNothingPipelined() throws Exception {
+        final RawHttpServer server = closing(RawHttpServer.start(conn -> {
+            for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
+                Thread.sleep(30); // the endpoint's own work
+                conn.write("HTTP/1.1 204 No Content\r\n\r\n");
+            }
+        }));
+        final Webhook webhook = closing(Webhook.start(WebhookConfig.of(config(server.url("/hook")).poolSize(8)
+                .pipelining(8).build())));
+        for (int i = 0; i < 64; i++) {
+            webhook.publish(publish(i));
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> webhook.metrics().deliveredCount() == 64);
+        assertThat(server.connections()).isEqualTo(8);
+        assertThat(server.requests()).noneMatch(r -> r.followed);
         assertAccountedFor(webhook.metrics());
     }
 
@@ -88,8 +107,10 @@ class HttpClientsTest {
     void theCancelTimeoutSweepOnAPipelinedConnectionRetriesEveryEventItCarried() throws Exception {
         final RawHttpServer server = closing(RawHttpServer.start(conn -> {
             if (conn.index == 0) {
+                conn.read();
+                conn.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
                 while (conn.read() != null) {
-                    // the first connection never answers
+                    // then never answers again
                 }
                 return;
             }
@@ -99,11 +120,14 @@ class HttpClientsTest {
         }));
         final Webhook webhook = closing(Webhook.start(WebhookConfig.of(config(server.url("/hook"))
                 .poolSize(4).pipelining(4).cancelTimeout(Duration.ofMillis(300)).build())));
-        for (int i = 0; i < 4; i++) {
+        webhook.publish(publish(0));
+        await().atMost(Duration.ofSeconds(10)).until(() -> webhook.metrics().deliveredCount() == 1);
+        for (int i = 1; i <= 4; i++) {
             webhook.publish(publish(i));
         }
-        await().atMost(Duration.ofSeconds(20)).until(() -> webhook.metrics().deliveredCount() == 4);
-        assertThat(server.requests().stream().filter(r -> r.connection == 0)).hasSize(4);
+        await().atMost(Duration.ofSeconds(20)).until(() -> webhook.metrics().deliveredCount() == 5);
+        // the only open connection was fast: the four went there together, and all four were cancelled and retried
+        assertThat(server.requests().stream().filter(r -> r.connection == 0)).hasSize(5);
         assertThat(webhook.metrics().retriedCount()).isGreaterThanOrEqualTo(4);
         assertThat(webhook.metrics().droppedTotal() + webhook.metrics().failedCount()).isZero();
         assertAccountedFor(webhook.metrics());

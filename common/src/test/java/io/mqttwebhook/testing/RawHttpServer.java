@@ -37,14 +37,17 @@ public final class RawHttpServer implements AutoCloseable {
         public final String target;
         public final Map<String, String> headers;
         public final String body;
+        /** More bytes had already arrived behind it when it was read: the client pipelined. */
+        public final boolean followed;
 
         Request(final int connection, final String method, final String target, final Map<String, String> headers,
-                final String body) {
+                final String body, final boolean followed) {
             this.connection = connection;
             this.method = method;
             this.target = target;
             this.headers = headers;
             this.body = body;
+            this.followed = followed;
         }
 
         /** Header value by case-insensitive name, or null. */
@@ -90,7 +93,7 @@ public final class RawHttpServer implements AutoCloseable {
             final int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
             final byte[] body = in.readNBytes(length);
             final Request request = new Request(index, parts[0], parts[1], headers,
-                    new String(body, StandardCharsets.UTF_8));
+                    new String(body, StandardCharsets.UTF_8), in.available() > 0);
             requests.add(request);
             return request;
         }

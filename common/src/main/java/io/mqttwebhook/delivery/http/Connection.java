@@ -48,6 +48,8 @@ final class Connection implements ResponseParser.Listener {
     long retryAt;
     /** When it last had nothing in flight (System.nanoTime), for closing idle connections. */
     long idleSince;
+    /** When the last response on it was complete (System.nanoTime). */
+    private long lastResponseAt;
     /** It has carried responses: a failure on it now is not a failure to connect. */
     private boolean answered;
     /** Requests went out on it after it sat idle: a close from the server may have crossed them. */
@@ -198,6 +200,7 @@ final class Connection implements ResponseParser.Listener {
             reusedAfterIdle = true;
         }
         encode(exchange, fixedHeaders);
+        exchange.sentAt = now;
         inFlight.addLast(exchange);
         exchange.connection = this;
         dirty = true;
@@ -300,6 +303,9 @@ final class Connection implements ResponseParser.Listener {
             return;
         }
         exchange.connection = null;
+        final long at = System.nanoTime();
+        client.served(at - Math.max(exchange.sentAt, lastResponseAt));
+        lastResponseAt = at;
         answered = true;
         reusedAfterIdle = false;
         if (inFlight.isEmpty()) {

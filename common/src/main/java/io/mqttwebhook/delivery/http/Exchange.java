@@ -33,6 +33,8 @@ public abstract class Exchange implements Future<Void> {
     Http1Client client;
     /** The connection it was written to; I/O thread only. */
     Connection connection;
+    /** When it was put on its connection (System.nanoTime); I/O thread only. */
+    long sentAt;
     /** Requeued once after its connection turned out to be closed by the server while idle. */
     boolean requeued;
 

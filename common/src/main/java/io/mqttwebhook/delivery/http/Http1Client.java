@@ -16,14 +16,14 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * An HTTP/1.1 client for one origin (scheme, host, port) on one I/O thread of its own: up to
- * {@code connections} keep-alive connections, each carrying up to {@code depth} requests at once
- * (pipelining; 1 = one at a time). A request goes to an idle connection, or opens one while fewer than
- * {@code connections} are open, and is pipelined behind others only when every connection is busy.
+ * {@code connections} keep-alive connections, opened as requests need them. While the endpoint answers within
+ * {@value #FAST_MILLIS} ms on average, the requests that arrive together go out together, pipelined on one
+ * connection (up to {@code depth} on it, one write for all); otherwise, and with {@code depth} 1, each takes a
+ * connection of its own, so that a slow endpoint is served by as many connections as requests in flight.
  * <p>
  * Callers hand requests over through a lock-free queue. The I/O thread is woken only when it sleeps: while
  * traffic flows it looks for work every {@value #TICK_MICROS} µs instead, so that neither a caller nor a
- * response costs a wake-up and one pass writes every request that arrived meanwhile in one write per
- * connection. After a pass without work it sleeps until woken.
+ * response costs a wake-up. After a pass without work it sleeps until woken.
  * <p>
  * Every request gets exactly one outcome (see {@link Exchange}). A connection that fails fails its requests
  * in flight (the server may have handled them); requests behind a {@code Connection: close} answer, which
@@ -44,6 +44,12 @@ public final class Http1Client implements AutoCloseable {
     static final long STALE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     /** A connection that failed to open waits this long before it tries again while others are open. */
     static final long RECONNECT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * Requests are pipelined while the endpoint answers within this on average: behind a slow response the
+     * others would wait, and a slow endpoint is better served by more connections.
+     */
+    static final long FAST_MILLIS = 2;
+    static final long FAST_NANOS = TimeUnit.MILLISECONDS.toNanos(FAST_MILLIS);
     private static final long HOUSEKEEPING_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     final String host;
@@ -66,6 +72,8 @@ public final class Http1Client implements AutoCloseable {
     /** Passes of the I/O loop so far. */
     private long pass;
     private boolean busy;
+    /** Average time the endpoint takes per request (see {@link #served}); unknown (not fast) at first. */
+    private long serviceNanos = Long.MAX_VALUE;
     private long nextHousekeeping;
     private volatile boolean closed;
     private volatile boolean terminated;
@@ -225,58 +233,71 @@ public final class Http1Client implements AutoCloseable {
     }
 
     /**
-     * Sends what waits: to an idle connection; else opens one while fewer than the maximum are open (the
-     * request waits for it); else pipelines behind the least busy connection below {@code depth}.
+     * Sends what waits. While the endpoint answers fast, the requests of one pass go together on one
+     * connection, up to {@code depth} (one write for all of them), the least busy one first; otherwise, or
+     * when pipelining is off, a request takes an idle connection. When none can take it, a new connection
+     * opens while fewer than the maximum are open or opening, and the request waits for it.
      */
     private void dispatch() {
+        final boolean pipelining = depth > 1 && serviceNanos <= FAST_NANOS;
+        Connection packing = null;
         while (!backlog.isEmpty()) {
-            Connection best = null;
-            int opening = 0;
-            Connection closed = null;
-            Connection rested = null;
-            for (final Connection connection : connections) {
-                if (connection.isOpen()) {
-                    if (best == null || connection.inFlight.size() < best.inFlight.size()) {
-                        best = connection;
-                    }
-                } else if (connection.isConnecting()) {
-                    opening++;
-                } else if (connection.connectPass != pass) { // at most one attempt per connection and pass
-                    if (closed == null) {
-                        closed = connection;
-                    }
-                    if (rested == null && now - connection.retryAt >= 0) {
-                        rested = connection;
+            Connection target = null;
+            if (packing != null && packing.isOpen() && packing.inFlight.size() < depth) {
+                target = packing;
+            } else {
+                Connection best = null;
+                int opening = 0;
+                Connection closed = null;
+                Connection rested = null;
+                for (final Connection connection : connections) {
+                    if (connection.isOpen()) {
+                        if (best == null || connection.inFlight.size() < best.inFlight.size()) {
+                            best = connection;
+                        }
+                    } else if (connection.isConnecting()) {
+                        opening++;
+                    } else if (connection.connectPass != pass) { // at most one attempt per connection and pass
+                        if (closed == null) {
+                            closed = connection;
+                        }
+                        if (rested == null && now - connection.retryAt >= 0) {
+                            rested = connection;
+                        }
                     }
                 }
-            }
-            // with a connection open, one that failed to connect waits a little before it tries again
-            final Connection unused = best == null ? closed : rested;
-            final Exchange next = backlog.peekFirst();
-            if (best != null && best.inFlight.isEmpty()) {
-                if (!send(best, next)) {
+                if (best != null && (best.inFlight.isEmpty() || (pipelining && best.inFlight.size() < depth))) {
+                    target = best;
+                } else {
+                    // with a connection open, one that failed to connect waits a little before it tries again
+                    final Connection unused = best == null ? closed : rested;
+                    if (unused != null && opening < backlog.size()) {
+                        unused.connectPass = pass;
+                        unused.connect(selector, now);
+                        continue;
+                    }
                     break;
                 }
-                continue;
             }
-            if (unused != null && opening < backlog.size()) {
-                unused.connectPass = pass;
-                unused.connect(selector, now);
-                continue;
+            if (!send(target, backlog.peekFirst())) {
+                break;
             }
-            if (best != null && opening == 0 && best.inFlight.size() < depth) {
-                if (!send(best, next)) {
-                    break;
-                }
-                continue;
-            }
-            break;
+            packing = pipelining ? target : null;
         }
         for (final Connection connection : connections) {
             if (connection.dirty) {
                 connection.flush();
             }
         }
+    }
+
+    /**
+     * A response took {@code nanos} of the server's time, as seen from here: from when its request could start
+     * (written, and the response before it on the connection complete) to its own end. The average decides
+     * whether requests are pipelined.
+     */
+    void served(final long nanos) {
+        serviceNanos = serviceNanos == Long.MAX_VALUE ? nanos : serviceNanos + (nanos - serviceNanos) / 8;
     }
 
     /** Puts the first waiting request on {@code connection}; false when its buffer is full for now. */

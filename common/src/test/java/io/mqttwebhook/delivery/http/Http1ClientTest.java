@@ -39,7 +39,7 @@ class Http1ClientTest {
     }
 
     /** A request whose body is its marker; records every outcome it gets. */
-    static final class Recorded extends Exchange {
+    static class Recorded extends Exchange {
         final String marker;
         final AtomicInteger outcomes = new AtomicInteger();
         volatile int status;
@@ -105,9 +105,18 @@ class Http1ClientTest {
         }
     }
 
+    /** One exchange answered at once: from now on the client knows the endpoint is fast, and pipelines. */
+    private static void learnItIsFast(final Http1Client client) {
+        final List<Recorded> first = submit(client, 100, 1);
+        awaitEnded(first);
+        assertThat(first.get(0).status).isEqualTo(200);
+    }
+
     @Test
     void pipelinedRequestsGetTheirOwnResponsesInOrder() throws Exception {
         final RawHttpServer server = server(conn -> {
+            final RawHttpServer.Request first = conn.read();
+            conn.answer(200, first.body);
             // all eight arrive before any answer: they were pipelined on this one connection
             for (final RawHttpServer.Request request : conn.read(8)) {
                 conn.answer(200 + Integer.parseInt(request.body), request.body);
@@ -117,6 +126,7 @@ class Http1ClientTest {
             }
         });
         final Http1Client client = client(server.port(), 1, 8);
+        learnItIsFast(client);
         final List<Recorded> sent = submit(client, 0, 8);
         awaitEnded(sent);
         for (final Recorded exchange : sent) {
@@ -125,40 +135,62 @@ class Http1ClientTest {
             assertThat(exchange.status).isEqualTo(200 + Integer.parseInt(exchange.marker));
         }
         assertThat(server.connections()).isEqualTo(1);
-        assertThat(server.requests()).extracting(r -> r.body).containsExactly("0", "1", "2", "3", "4", "5", "6", "7");
-        final RawHttpServer.Request first = server.requests().get(0);
-        assertThat(first.target).isEqualTo("/hook?x=1");
-        assertThat(first.header("host")).isEqualTo("127.0.0.1:" + server.port());
-        assertThat(first.header("user-agent")).isEqualTo("mqtt-webhook");
-        assertThat(first.header("content-type")).isEqualTo("application/json");
-        assertThat(first.header("content-length")).isEqualTo("1");
-        assertThat(first.header("webhook-id")).isEqualTo("id-0");
+        assertThat(server.requests()).extracting(r -> r.body)
+                .containsExactly("100", "0", "1", "2", "3", "4", "5", "6", "7");
+        final RawHttpServer.Request request = server.requests().get(1);
+        assertThat(request.target).isEqualTo("/hook?x=1");
+        assertThat(request.header("host")).isEqualTo("127.0.0.1:" + server.port());
+        assertThat(request.header("user-agent")).isEqualTo("mqtt-webhook");
+        assertThat(request.header("content-type")).isEqualTo("application/json");
+        assertThat(request.header("content-length")).isEqualTo("1");
+        assertThat(request.header("webhook-id")).isEqualTo("id-0");
         assertOneOutcomeEach(client, sent);
     }
 
     @Test
-    void requestsSpreadOverIdleConnectionsBeforeTheyArePipelined() throws Exception {
+    void whileTheEndpointIsFastTheRequestsOfOnePassShareOneConnectionAndOneWrite() throws Exception {
         final RawHttpServer server = server(conn -> {
-            while (true) {
-                final List<RawHttpServer.Request> four = conn.read(4);
-                if (four.size() < 4) {
-                    return;
-                }
-                for (final RawHttpServer.Request request : four) {
-                    conn.answer(200, request.body);
-                }
+            for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
+                conn.answer(200, request.body);
             }
         });
         final Http1Client client = client(server.port(), 4, 4);
+        final List<Recorded> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // submitted from the I/O thread itself, in one callback: the four reach the client in the same pass
+        final Recorded trigger = new Recorded("t") {
+            @Override
+            protected void onResponse(final int status, final String retryAfter) {
+                super.onResponse(status, retryAfter);
+                sent.addAll(submit(client, 0, 4));
+            }
+        };
+        learnItIsFast(client);
+        client.submit(trigger);
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 4 && sent.stream().allMatch(Recorded::ended));
+        assertThat(sent).allMatch(e -> e.status == 200 && e.marker.equals(e.retryAfter));
+        final List<RawHttpServer.Request> four = server.requests().subList(2, 6);
+        assertThat(four).extracting(r -> r.body).containsExactly("0", "1", "2", "3");
+        assertThat(four).extracting(r -> r.connection).containsOnly(four.get(0).connection);
+        assertThat(four).extracting(r -> r.followed).containsExactly(true, true, true, false);
+        assertOneOutcomeEach(client, sent);
+    }
+
+    @Test
+    void aSlowEndpointGetsOneRequestPerConnectionUpToTheMaximum() throws Exception {
+        final RawHttpServer server = server(conn -> {
+            for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
+                Thread.sleep(30); // the endpoint's own work: 30 ms per request
+                conn.answer(200, request.body);
+            }
+        });
+        final Http1Client client = client(server.port(), 4, 8);
         final List<Recorded> sent = submit(client, 0, 4);
-        await().atMost(Duration.ofSeconds(10)).until(() -> server.requests().size() == 4);
-        assertThat(server.requests()).extracting(r -> r.connection).containsExactlyInAnyOrder(0, 1, 2, 3);
-        sent.addAll(submit(client, 4, 12));
+        awaitEnded(sent);
+        sent.addAll(submit(client, 4, 16));
         awaitEnded(sent);
         assertThat(sent).allMatch(e -> e.status == 200 && e.marker.equals(e.retryAfter));
-        final Map<Integer, Long> perConnection = server.requests().stream()
-                .collect(Collectors.groupingBy(r -> r.connection, Collectors.counting()));
-        assertThat(perConnection).containsOnlyKeys(0, 1, 2, 3).allSatisfy((connection, count) -> assertThat(count).isEqualTo(4));
+        assertThat(server.connections()).isEqualTo(4);
+        assertThat(server.requests()).as("nothing pipelined to a slow endpoint").noneMatch(r -> r.followed);
         assertOneOutcomeEach(client, sent);
     }
 
@@ -166,6 +198,7 @@ class Http1ClientTest {
     void aConnectionCloseAnswerSendsWhatFollowedAgainOnAnotherConnection() throws Exception {
         final RawHttpServer server = server(conn -> {
             if (conn.index == 0) {
+                conn.answer(200, conn.read().body);
                 final List<RawHttpServer.Request> four = conn.read(4);
                 conn.write("HTTP/1.1 200 OK\r\nConnection: close\r\nRetry-After: " + four.get(0).body
                         + "\r\nContent-Length: 0\r\n\r\n");
@@ -177,6 +210,7 @@ class Http1ClientTest {
             }
         });
         final Http1Client client = client(server.port(), 1, 4);
+        learnItIsFast(client);
         final List<Recorded> sent = submit(client, 0, 4);
         awaitEnded(sent);
         assertThat(sent).allMatch(e -> e.status == 200 && e.marker.equals(e.retryAfter), "answered, each its own");
@@ -189,11 +223,13 @@ class Http1ClientTest {
     @Test
     void aServerThatClosesWithRequestsPipelinedGivesEachExactlyOneOutcome() throws Exception {
         final RawHttpServer server = server(conn -> {
+            conn.answer(200, conn.read().body);
             final List<RawHttpServer.Request> four = conn.read(4);
             conn.answer(200, four.get(0).body);
             conn.close(); // without a word about the three others
         });
         final Http1Client client = client(server.port(), 1, 4);
+        learnItIsFast(client);
         final List<Recorded> sent = submit(client, 0, 4);
         awaitEnded(sent);
         assertThat(sent.get(0).status).isEqualTo(200);
@@ -207,6 +243,7 @@ class Http1ClientTest {
     @Test
     void chunkedInterimAndSplitResponsesAreRead() throws Exception {
         final RawHttpServer server = server(conn -> {
+            conn.answer(200, conn.read().body);
             conn.read(5);
             conn.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
                     + "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nRetry-After: a\r\n\r\n"
@@ -221,6 +258,7 @@ class Http1ClientTest {
             conn.close();
         });
         final Http1Client client = client(server.port(), 1, 5);
+        learnItIsFast(client);
         final List<Recorded> sent = submit(client, 0, 5);
         awaitEnded(sent);
         assertThat(sent).extracting(e -> e.status).containsExactly(201, 202, 500, 204, 200);
@@ -232,6 +270,7 @@ class Http1ClientTest {
     void cancellingAPipelinedRequestClosesItsConnectionAndFailsTheOthersOnce() throws Exception {
         final RawHttpServer server = server(conn -> {
             if (conn.index == 0) {
+                conn.answer(200, conn.read().body);
                 conn.read(4);
                 while (conn.read() != null) {
                     // never answers; returns when the client closes the connection
@@ -243,8 +282,9 @@ class Http1ClientTest {
             }
         });
         final Http1Client client = client(server.port(), 1, 4);
+        learnItIsFast(client);
         final List<Recorded> sent = submit(client, 0, 4);
-        await().atMost(Duration.ofSeconds(10)).until(() -> server.requests().size() == 4);
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.requests().size() == 5);
         assertThat(sent.get(1).cancel(true)).isTrue();
         assertThat(sent.get(1).isCancelled()).isTrue();
         awaitEnded(sent);

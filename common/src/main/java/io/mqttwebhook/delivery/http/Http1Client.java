@@ -73,7 +73,7 @@ public final class Http1Client implements AutoCloseable {
     private long pass;
     private boolean busy;
     /** Average time the endpoint takes per request (see {@link #served}); unknown (not fast) at first. */
-    private long serviceNanos = Long.MAX_VALUE;
+    private volatile long serviceNanos = Long.MAX_VALUE;
     private long nextHousekeeping;
     private volatile boolean closed;
     private volatile boolean terminated;
@@ -444,6 +444,11 @@ public final class Http1Client implements AutoCloseable {
         } catch (final IOException e) {
             LOG.debug("mqtt-webhook: closing the selector failed", e);
         }
+    }
+
+    /** Whether requests are pipelined now (the endpoint answers fast and depth allows), for tests. */
+    boolean pipelining() {
+        return depth > 1 && serviceNanos <= FAST_NANOS;
     }
 
     /** Requests waiting for a connection, for tests. */

@@ -82,8 +82,13 @@ final class Connection implements ResponseParser.Listener {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
             transport = client.newTransport();
-            in = ByteBuffer.allocateDirect(transport instanceof TlsTransport
-                    ? Math.max(BUFFER, ((TlsTransport) transport).applicationBufferSize()) : BUFFER);
+            final int inSize = transport instanceof TlsTransport
+                    ? Math.max(BUFFER, ((TlsTransport) transport).applicationBufferSize()) : BUFFER;
+            // kept across reconnects: a server that closes after every answer must not churn direct memory
+            if (in == null || in.capacity() < inSize) {
+                in = ByteBuffer.allocateDirect(inSize);
+            }
+            in.clear();
             if (out == null) {
                 out = ByteBuffer.allocateDirect(BUFFER);
             }
@@ -176,7 +181,7 @@ final class Connection implements ResponseParser.Listener {
             return true;
         }
         if (out.position() == 0) {
-            out = ByteBuffer.allocateDirect(size);
+            out = ByteBuffer.allocateDirect(Math.max(size, Math.min(KEEP_AT_MOST, out.capacity() * 2)));
             return true;
         }
         return false;

@@ -43,8 +43,9 @@ final class TlsTransport extends Transport {
         parameters.setApplicationProtocols(new String[]{"http/1.1"});
         engine.setSSLParameters(parameters);
         final int packet = engine.getSession().getPacketBufferSize();
-        this.netIn = ByteBuffer.allocateDirect(packet);
-        this.netOut = ByteBuffer.allocateDirect(packet);
+        // on the heap: a new transport comes with every connection, and heap buffers go with it
+        this.netIn = ByteBuffer.allocate(packet);
+        this.netOut = ByteBuffer.allocate(packet);
     }
 
     static boolean isIpLiteral(final String host) {
@@ -252,7 +253,7 @@ final class TlsTransport extends Transport {
 
     /** A larger buffer (write mode) holding what {@code buffer} holds. */
     private static ByteBuffer grow(final ByteBuffer buffer, final int atLeast) {
-        final ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(atLeast, buffer.capacity()) + buffer.capacity());
+        final ByteBuffer bigger = ByteBuffer.allocate(Math.max(atLeast, buffer.capacity()) + buffer.capacity());
         buffer.flip();
         bigger.put(buffer);
         return bigger;

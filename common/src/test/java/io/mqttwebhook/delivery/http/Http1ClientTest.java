@@ -350,6 +350,38 @@ class Http1ClientTest {
         assertOneOutcomeEach(client, sent);
     }
 
+    /**
+     * A server closes an idle keep-alive connection just as a request goes out on it: the request never reached
+     * the server's application, and goes out again, once, on a new connection instead of failing.
+     */
+    @Test
+    void aRequestThatMeetsTheServersCloseOfAnIdleConnectionIsSentAgainOnce() throws Exception {
+        final RawHttpServer server = server(conn -> {
+            if (conn.index == 0) {
+                conn.answer(200, conn.read().body);
+                conn.read(); // the next request arrives on the idle connection: closed unanswered
+                conn.close();
+                return;
+            }
+            for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
+                conn.answer(200, request.body);
+            }
+        });
+        final Http1Client client = client(server.port(), 1, 1);
+        final List<Recorded> sent = submit(client, 0, 1);
+        awaitEnded(sent);
+        // the connection must sit idle past STALE_AFTER_NANOS: time itself is the condition here
+        final long idleUntil = System.nanoTime() + Http1Client.STALE_AFTER_NANOS + TimeUnit.MILLISECONDS.toNanos(100);
+        await().pollDelay(Duration.ofMillis(50)).atMost(Duration.ofSeconds(5)).until(() -> System.nanoTime() > idleUntil);
+        sent.addAll(submit(client, 1, 1));
+        awaitEnded(sent);
+        assertThat(sent.get(1).error).isNull();
+        assertThat(sent.get(1).status).isEqualTo(200);
+        assertThat(server.connections()).isEqualTo(2);
+        assertThat(server.requests()).extracting(r -> r.connection + ":" + r.body).containsExactly("0:0", "0:1", "1:1");
+        assertOneOutcomeEach(client, sent);
+    }
+
     @Test
     void aRefusedConnectionFailsEveryWaitingRequestAtOnce() throws Exception {
         final int port;

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: builds what it needs, then runs each broker in its own JVM with the plugin loaded as
-# users load it, nginx (Debian's nginx-light, installed if missing) as the endpoint and QoS 1 publishers in
-# this script's JVM; prints the tables.
-# Usage: benchmarks/run-e2e.sh [--messages=N] [--warm-up=N] [--brokers=hivemq,moquette]
+# users load it, nginx (Debian's nginx-light, installed if missing) as the endpoint and the publishers in this
+# script's JVM; prints the targets of issue 11 per broker (before: http.client = apache, after: nio), then the
+# tables (fixed-rate QoS 0, CPU by thread, QoS 1 saturation, latency, disk queue, memory, accounting).
+# See docs/benchmarks.md. About 35 minutes per broker with the defaults.
+# Usage: benchmarks/run-e2e.sh [--brokers=hivemq,moquette] [--clients=apache,nio]
+#          [--parts=saturation,fixed,latency,memory,disk,cold] [--messages=80000] [--warm-up=80000] [--rounds=3]
+#          [--fixed-rate=20000] [--fixed-messages=300000] [--fixed-warm-up=400000]
+#          [--search-up=25000,30000,35000,40000,50000] [--search-down=15000,10000,5000]
+#          [--latency-rate=10000] [--latency-messages=100000] [--plugin-jvm-args="-XX:StartFlightRecording=..."]
 #        benchmarks/run-e2e.sh --soak-minutes=N [--rate=msg/s] [--brokers=hivemq|moquette]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +21,7 @@ fi
 mvn -B -q -Pbench package -DskipTests dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
   -DexcludeTypes=pom
 version=$(sed -n 's|.*<version>\(.*\)</version>.*|\1|p' pom.xml | head -1)
-exec java -Xmx1g -cp "benchmarks/target/classes:$(cat benchmarks/target/bench.classpath)" io.mqttwebhook.bench.EndToEnd \
+exec java -Xmx2g -cp "benchmarks/target/classes:$(cat benchmarks/target/bench.classpath)" io.mqttwebhook.bench.EndToEnd \
   --hivemq-cp="$root/demo/target/classes:$(cat demo/target/bench.classpath)" \
   --extension="$root/hivemq-extension/target/mqtt-webhook-$version/mqtt-webhook" \
   --moquette-lib="$root/moquette-interceptor/target/moquette-lib" \

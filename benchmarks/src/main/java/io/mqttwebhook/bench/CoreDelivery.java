@@ -2,20 +2,29 @@ package io.mqttwebhook.bench;
 
 import io.mqttwebhook.Webhook;
 import io.mqttwebhook.config.EndpointConfig;
+import io.mqttwebhook.config.HttpClientKind;
+import io.mqttwebhook.config.TlsSettings;
 import io.mqttwebhook.config.WebhookConfig;
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PublishEvent;
 import io.mqttwebhook.rule.Rule;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import java.lang.management.ManagementFactory;
+import java.security.cert.X509Certificate;
 import java.net.URI;
 import java.util.Locale;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The delivery ceiling of the core alone, without a broker: events offered as fast as possible to a
- * webhook posting to {@code url}, timed until every one is delivered, several rounds so that the JIT has
- * warmed up. Prints events/s and CPU microseconds per event for each round.
- * Usage: {@code CoreDelivery <url> <events per round> <batch.max_events> [rounds]}.
+ * The delivery ceiling of the core alone, without a broker: events offered to a webhook posting to
+ * {@code url} as fast as possible, or at a fixed rate, timed until every one is delivered, several rounds so
+ * that the JIT has warmed up. Prints events/s, CPU microseconds per event and drops for each round, then the
+ * CPU per event of each thread group.
+ * Usage: {@code CoreDelivery <url> <events per round> <batch.max_events> [rounds] [http.client] [pipelining]
+ * [events/s, 0 for as fast as possible]}.
  */
 public final class CoreDelivery {
 
@@ -37,37 +46,73 @@ public final class CoreDelivery {
         System.out.println(line);
     }
 
+    private static SSLContext trustAll() throws Exception {
+        final SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[]{new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(final X509Certificate[] chain, final String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(final X509Certificate[] chain, final String authType) {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        return context;
+    }
+
     public static void main(final String[] args) throws Exception {
         final URI url = URI.create(args[0]);
         final int events = Integer.parseInt(args[1]);
         final int batch = Integer.parseInt(args[2]);
         final int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 4;
+        final HttpClientKind client = args.length > 4 ? HttpClientKind.valueOf(args[4].toUpperCase(Locale.ROOT))
+                : EndpointConfig.DEFAULT_HTTP_CLIENT;
+        final int pipelining = args.length > 5 ? Integer.parseInt(args[5]) : EndpointConfig.DEFAULT_PIPELINING;
+        final long rate = args.length > 6 ? Long.parseLong(args[6]) : 0;
         final com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         final byte[] payload = EndToEnd.PAYLOAD;
-        try (Webhook webhook = Webhook.start(WebhookConfig.of(EndpointConfig.builder(url)
+        // https: the benchmark's nginx has a throw-away certificate; TLS costs the same with or without the check
+        final TlsSettings tls = "https".equals(url.getScheme()) ? new TlsSettings(trustAll(), false, "benchmark") : null;
+        try (Webhook webhook = Webhook.start(WebhookConfig.of(EndpointConfig.builder(url).tls(tls)
                 .rule(new Rule(EventType.MESSAGE_PUBLISH, null))
-                .batchMaxEvents(batch).queueCapacity(Math.max(events, 100_000)).build()))) {
-            System.out.println("| round | events/s | CPU us/event | requests |");
-            System.out.println("|---|---|---|---|");
+                .batchMaxEvents(batch).httpClient(client).pipelining(pipelining)
+                .queueCapacity(Math.max(events, 100_000)).build()))) {
+            System.out.println("| round | events/s | CPU us/event | requests | dropped |");
+            System.out.println("|---|---|---|---|---|");
             for (int round = 1; round <= rounds; round++) {
                 final long delivered = webhook.metrics().deliveredCount();
                 final long requests = webhook.metrics().requestsSent();
                 final long cpu = os.getProcessCpuTime();
                 final long start = System.nanoTime();
+                final long dropped = webhook.metrics().droppedTotal();
                 for (int i = 0; i < events; i++) {
+                    if (rate > 0) {
+                        // a fixed rate: the events due by now, then a short pause, as paced publishers send
+                        while (i >= (System.nanoTime() - start) * rate / 1_000_000_000L) {
+                            LockSupport.parkNanos(200_000);
+                        }
+                    }
                     webhook.publish(new PublishEvent("client-" + (i & 7), "user", "bench/" + (i % 100), 1, false,
                             payload.clone(), System.currentTimeMillis()));
                 }
-                while (webhook.metrics().deliveredCount() - delivered < events) {
-                    if (webhook.metrics().droppedTotal() + webhook.metrics().failedCount() > 0) {
-                        throw new IllegalStateException("events lost: " + webhook.metrics().snapshot());
+                while (webhook.metrics().deliveredCount() - delivered
+                        + webhook.metrics().droppedTotal() - dropped < events) {
+                    if (webhook.metrics().failedCount() > 0) {
+                        throw new IllegalStateException("events failed: " + webhook.metrics().snapshot());
                     }
                     Thread.sleep(2);
                 }
                 final double seconds = (System.nanoTime() - start) / 1e9;
-                System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %d |%n", round, events / seconds,
-                        (os.getProcessCpuTime() - cpu) / 1000.0 / events, webhook.metrics().requestsSent() - requests);
+                System.out.printf(Locale.ROOT, "| %d | %.0f | %.1f | %d | %d |%n", round,
+                        (webhook.metrics().deliveredCount() - delivered) / seconds,
+                        (os.getProcessCpuTime() - cpu) / 1000.0 / events, webhook.metrics().requestsSent() - requests,
+                        webhook.metrics().droppedTotal() - dropped);
             }
             printThreadCpu(rounds * (long) events);
         }

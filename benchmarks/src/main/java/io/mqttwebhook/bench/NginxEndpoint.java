@@ -3,7 +3,6 @@ package io.mqttwebhook.bench;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -108,53 +107,87 @@ final class NginxEndpoint implements AutoCloseable {
         if (!Files.exists(log)) {
             return result;
         }
-        final String text;
         try (FileChannel channel = FileChannel.open(log)) {
             // nginx writes whole lines, so the end of the file is the end of a line
             result.endOffset = channel.size();
-            final ByteBuffer bytes = ByteBuffer.allocate((int) Math.max(0, result.endOffset - from));
-            while (bytes.hasRemaining() && channel.read(bytes, from + bytes.position()) >= 0) {
-                // until the buffer is full
-            }
-            text = new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8);
         }
         final Set<String> ids = new HashSet<>();
         long[] latencies = new long[1024];
         int count = 0;
-        for (final String line : text.split("\n")) {
-            final int space = line.indexOf(' ');
-            final int space2 = space < 0 ? -1 : line.indexOf(' ', space + 1);
-            if (space2 < 0) {
-                continue;
-            }
-            result.requests++;
-            if (!ids.add(line.substring(space + 1, space2))) {
-                result.duplicateRequests++;
-                continue;
-            }
-            final long received = Math.round(Double.parseDouble(line.substring(0, space)) * 1000);
-            result.lastReceiptMillis = Math.max(result.lastReceiptMillis, received);
-            // every body (or element of a batch) has an action; not every one has a ts (connack has none)
-            for (int action = line.indexOf(ACTION, space2); action >= 0; action = line.indexOf(ACTION, action + 1)) {
-                result.events++;
-            }
-            int at = space2;
-            while ((at = line.indexOf(TS, at)) >= 0) {
-                at += TS.length();
-                int end = at;
-                while (end < line.length() && Character.isDigit(line.charAt(end))) {
-                    end++;
+        final InputStream file = Files.newInputStream(log);
+        file.skipNBytes(from);
+        // streamed: a long run's log is larger than this JVM's heap
+        try (java.io.BufferedReader reader = new java.io.BufferedReader(new java.io.InputStreamReader(
+                new BoundedInput(file, result.endOffset - from), StandardCharsets.UTF_8), 1 << 16)) {
+            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                final int space = line.indexOf(' ');
+                final int space2 = space < 0 ? -1 : line.indexOf(' ', space + 1);
+                if (space2 < 0) {
+                    continue;
                 }
-                if (count == latencies.length) {
-                    latencies = Arrays.copyOf(latencies, count * 2);
+                result.requests++;
+                if (!ids.add(line.substring(space + 1, space2))) {
+                    result.duplicateRequests++;
+                    continue;
                 }
-                latencies[count++] = Math.max(0, received - Long.parseLong(line.substring(at, end)));
+                final long received = Math.round(Double.parseDouble(line.substring(0, space)) * 1000);
+                result.lastReceiptMillis = Math.max(result.lastReceiptMillis, received);
+                // every body (or element of a batch) has an action; not every one has a ts (connack has none)
+                for (int action = line.indexOf(ACTION, space2); action >= 0; action = line.indexOf(ACTION, action + 1)) {
+                    result.events++;
+                }
+                int at = space2;
+                while ((at = line.indexOf(TS, at)) >= 0) {
+                    at += TS.length();
+                    int end = at;
+                    while (end < line.length() && Character.isDigit(line.charAt(end))) {
+                        end++;
+                    }
+                    if (count == latencies.length) {
+                        latencies = Arrays.copyOf(latencies, count * 2);
+                    }
+                    latencies[count++] = Math.max(0, received - Long.parseLong(line.substring(at, end)));
+                }
             }
         }
         Arrays.sort(latencies, 0, count);
         result.p50 = count == 0 ? -1 : latencies[(int) Math.min(count - 1, Math.ceil(count * 0.50) - 1)];
         result.p99 = count == 0 ? -1 : latencies[(int) Math.min(count - 1, Math.ceil(count * 0.99) - 1)];
         return result;
+    }
+
+    /** At most {@code limit} bytes of a stream: the log up to where it ended when it was measured. */
+    private static final class BoundedInput extends java.io.FilterInputStream {
+        private long left;
+
+        BoundedInput(final InputStream in, final long limit) {
+            super(in);
+            this.left = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (left <= 0) {
+                return -1;
+            }
+            final int b = super.read();
+            if (b >= 0) {
+                left--;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(final byte[] buffer, final int offset, final int length) throws IOException {
+            if (left <= 0) {
+                return -1;
+            }
+            final int n = super.read(buffer, offset, (int) Math.min(length, left));
+            if (n > 0) {
+                left -= n;
+            }
+            return n;
+        }
     }
 
     /** Events received (each request counted once by its webhook-id) and their delivery latency in ms. */

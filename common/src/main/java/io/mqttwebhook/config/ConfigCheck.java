@@ -111,7 +111,11 @@ public final class ConfigCheck {
                 out.println("              " + line);
             }
         }
-        out.println("  pool_size:  " + c.poolSize() + " connections, cancel_timeout " + c.cancelTimeout().toMillis() + "ms");
+        out.println("  pool_size:  " + c.poolSize() + " requests in flight, cancel_timeout " + c.cancelTimeout().toMillis() + "ms");
+        out.println("  client:     " + c.httpClient().configName() + ", up to " + c.poolSize() + " connection(s)"
+                + (c.httpClient() != HttpClientKind.NIO ? "" : c.pipelining() == 1 ? ", no pipelining"
+                : ", up to " + c.pipelining() + " pipelined request(s) per connection while the endpoint answers"
+                + " within 2 ms"));
         if (c.tls() != null) {
             out.println("  tls:        " + c.tls());
         }

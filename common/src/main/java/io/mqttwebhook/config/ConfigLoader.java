@@ -58,7 +58,7 @@ public final class ConfigLoader {
 
     /** The keys of one endpoint (besides {@code headers.<name>}), in NanoMQ's block and in each named endpoint. */
     static final Set<String> ENDPOINT_KEYS = Set.of(
-            "url", "body.encoding", "pool_size", "cancel_timeout", "cancel_time", "events",
+            "url", "body.encoding", "pool_size", "pipelining", "http.client", "cancel_timeout", "cancel_time", "events",
             "ssl.enable", "ssl.cacertfile", "ssl.certfile", "ssl.keyfile", "ssl.key_password", "ssl.verify",
             "queue.capacity", "queue.overflow", "queue.type", "queue.dir", "queue.max_bytes", "queue.sync_interval",
             "retry.max_attempts", "retry.initial_backoff", "retry.max_backoff", "circuit.failure_threshold",
@@ -307,6 +307,13 @@ public final class ConfigLoader {
             headers(b);
             choice("body.encoding", PayloadEncoding::fromConfigName, "plain, base64, base62").ifPresent(b::encoding);
             positiveInt("pool_size").ifPresent(b::poolSize);
+            positiveInt("pipelining").ifPresent(b::pipelining);
+            choice("http.client", HttpClientKind::fromConfigName, "nio, apache").ifPresent(b::httpClient);
+            if (block.hasPath("pipelining") && block.hasPath("http.client")
+                    && string("http.client").flatMap(HttpClientKind::fromConfigName).orElse(null) == HttpClientKind.APACHE) {
+                warn("pipelining", "applies to http.client = nio only; the apache client sends one request per"
+                        + " connection at a time");
+            }
             final String timeoutKey = block.hasPath("cancel_timeout") ? "cancel_timeout" : "cancel_time";
             positiveDuration(timeoutKey).ifPresent(b::cancelTimeout);
             tls(url).ifPresent(b::tls);

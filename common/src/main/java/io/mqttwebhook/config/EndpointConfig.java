@@ -36,6 +36,8 @@ public final class EndpointConfig {
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     public static final int DEFAULT_POOL_SIZE = 32;
+    public static final int DEFAULT_PIPELINING = 8;
+    public static final HttpClientKind DEFAULT_HTTP_CLIENT = HttpClientKind.NIO;
     public static final Duration DEFAULT_CANCEL_TIMEOUT = Duration.ofMillis(5000);
     public static final int DEFAULT_QUEUE_CAPACITY = 100_000;
     public static final int DEFAULT_MAX_ATTEMPTS = 10;
@@ -54,6 +56,8 @@ public final class EndpointConfig {
     private final Map<String, String> headers;
     private final PayloadEncoding encoding;
     private final int poolSize;
+    private final int pipelining;
+    private final HttpClientKind httpClient;
     private final Duration cancelTimeout;
     private final @Nullable TlsSettings tls;
     private final List<Rule> rules;
@@ -88,6 +92,8 @@ public final class EndpointConfig {
         this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
         this.encoding = b.encoding;
         this.poolSize = b.poolSize;
+        this.pipelining = b.pipelining;
+        this.httpClient = b.httpClient;
         this.cancelTimeout = b.cancelTimeout;
         this.tls = b.tls;
         this.rules = List.copyOf(b.rules);
@@ -147,7 +153,8 @@ public final class EndpointConfig {
     public Builder toBuilder() {
         final Builder b = new Builder(name, url);
         headers.forEach(b::header);
-        b.encoding(encoding).poolSize(poolSize).cancelTimeout(cancelTimeout).tls(tls)
+        b.encoding(encoding).poolSize(poolSize).pipelining(pipelining).httpClient(httpClient)
+                .cancelTimeout(cancelTimeout).tls(tls)
                 .queueCapacity(queueCapacity).queueOverflow(queueOverflow).queueType(queueType).queueDir(queueDir)
                 .queueMaxBytes(queueMaxBytes).queueSyncInterval(queueSyncInterval).maxAttempts(maxAttempts)
                 .initialBackoff(initialBackoff).maxBackoff(maxBackoff).circuitThreshold(circuitThreshold)
@@ -200,6 +207,19 @@ public final class EndpointConfig {
 
     public int poolSize() {
         return poolSize;
+    }
+
+    /**
+     * {@code pipelining}: the most requests one connection carries at once ({@code nio} client), used while
+     * the endpoint answers fast; 1 turns pipelining off. {@code pool_size} stays the most in flight.
+     */
+    public int pipelining() {
+        return pipelining;
+    }
+
+    /** {@code http.client}: which HTTP client sends this endpoint's requests. */
+    public HttpClientKind httpClient() {
+        return httpClient;
     }
 
     public Duration cancelTimeout() {
@@ -344,6 +364,7 @@ public final class EndpointConfig {
                 + " events=" + rules.stream().map(Rule::event).distinct().count() + " rules=" + rules.size()
                 + " encoding=" + encoding.configName()
                 + " pool_size=" + poolSize
+                + " http.client=" + httpClient.configName() + (httpClient == HttpClientKind.NIO ? " pipelining=" + pipelining : "")
                 + " queue=" + queueType.name().toLowerCase(Locale.ROOT) + "("
                 + (queueType == QueueType.DISK ? queueDir + ", " + queueMaxBytes + " bytes" : queueCapacity + " events")
                 + ", " + queueOverflow.name().toLowerCase(Locale.ROOT) + ")";
@@ -353,6 +374,7 @@ public final class EndpointConfig {
     public boolean sameAs(final EndpointConfig other) {
         return name.equals(other.name) && url.equals(other.url) && headers.equals(other.headers)
                 && encoding == other.encoding && poolSize == other.poolSize
+                && pipelining == other.pipelining && httpClient == other.httpClient
                 && cancelTimeout.equals(other.cancelTimeout) && Objects.equals(tlsText(), other.tlsText())
                 && rules.equals(other.rules) && ReloadKeys.restartOnlyChanges(this, other).isEmpty()
                 && maxAttempts == other.maxAttempts && initialBackoff.equals(other.initialBackoff)
@@ -375,6 +397,8 @@ public final class EndpointConfig {
         private final Map<String, String> headers = new LinkedHashMap<>();
         private PayloadEncoding encoding = PayloadEncoding.PLAIN;
         private int poolSize = DEFAULT_POOL_SIZE;
+        private int pipelining = DEFAULT_PIPELINING;
+        private HttpClientKind httpClient = DEFAULT_HTTP_CLIENT;
         private Duration cancelTimeout = DEFAULT_CANCEL_TIMEOUT;
         private @Nullable TlsSettings tls;
         private final List<Rule> rules = new ArrayList<>();
@@ -410,6 +434,8 @@ public final class EndpointConfig {
         public Builder header(final String name, final String value) { headers.put(name, value); return this; }
         public Builder encoding(final PayloadEncoding value) { this.encoding = value; return this; }
         public Builder poolSize(final int value) { this.poolSize = positive("pool_size", value); return this; }
+        public Builder pipelining(final int value) { this.pipelining = positive("pipelining", value); return this; }
+        public Builder httpClient(final HttpClientKind value) { this.httpClient = java.util.Objects.requireNonNull(value); return this; }
         public Builder cancelTimeout(final Duration value) { this.cancelTimeout = value; return this; }
         public Builder tls(final @Nullable TlsSettings value) { this.tls = value; return this; }
         public Builder rule(final Rule value) { rules.add(value); return this; }

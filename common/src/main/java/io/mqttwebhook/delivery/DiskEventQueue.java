@@ -54,6 +54,8 @@ public final class DiskEventQueue implements EventQueue {
 
     private final Path dir;
     private final ArrayBlockingQueue<WebhookEvent> handoff = new ArrayBlockingQueue<>(HANDOFF);
+    /** Wakes the writer only when it sleeps: while events flow it takes them every tick. */
+    private final Wakeup wakeup = new Wakeup();
     private final QueueOverflow overflow;
     private final long maxBytes;
     private final long syncNanos;
@@ -176,7 +178,9 @@ public final class DiskEventQueue implements EventQueue {
         if (failed) {
             metrics.dropped(DropCause.DISK_ERROR, 1);
             deadLetters.event(DeadLetterCause.DISK_ERROR, event);
-        } else if (!handoff.offer(event)) {
+        } else if (handoff.offer(event)) {
+            wakeup.signal();
+        } else {
             // the writer cannot keep up with the disk: never block the broker
             metrics.dropped(DropCause.QUEUE_FULL, 1);
             deadLetters.event(DeadLetterCause.QUEUE_FULL, event);
@@ -188,9 +192,19 @@ public final class DiskEventQueue implements EventQueue {
         long lastCommit = System.nanoTime();
         final List<WebhookEvent> batch = new ArrayList<>(WRITE_BATCH);
         final List<byte[]> records = new ArrayList<>(WRITE_BATCH);
+        boolean flowing = false;
         while (true) {
             try {
-                final WebhookEvent first = handoff.poll(Math.max(1, syncNanos / 2), TimeUnit.NANOSECONDS);
+                WebhookEvent first = handoff.poll();
+                if (first == null && flowing) {
+                    Wakeup.pause(Wakeup.TICK_NANOS);
+                    first = handoff.poll();
+                }
+                if (first == null && !closing) {
+                    wakeup.await(Math.max(1, syncNanos / 2), () -> closing || !handoff.isEmpty());
+                    first = handoff.poll();
+                }
+                flowing = first != null;
                 if (first != null) {
                     batch.add(first);
                     handoff.drainTo(batch, WRITE_BATCH - 1);
@@ -440,6 +454,7 @@ public final class DiskEventQueue implements EventQueue {
     @Override
     public long close() {
         closing = true;
+        wakeup.signal();
         final Thread running = writer;
         if (running != null) {
             try {

@@ -14,15 +14,22 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A bounded in-memory queue. An array-backed queue allocates nothing per event; its lock is held only for
- * the array operation itself, never across I/O, so a broker thread's {@link #offer} is constant time. An event
+ * the array operation itself, never across I/O, so a broker thread's {@link #offer} is constant time. The
+ * consumer waits through a {@link Wakeup}: a broker thread wakes it only when it sleeps, and while traffic
+ * flows it takes what arrived every tick, and fills a batch in ticks of {@value #LINGER_TICK_MICROS} µs. An event
  * the overflow policy drops goes to the endpoint's {@link DeadLetters} (a hand-off, never a write here).
  */
 public final class MemoryEventQueue implements EventQueue {
+
+    private static final long LINGER_TICK_MICROS = 1000;
 
     private final ArrayBlockingQueue<WebhookEvent> events;
     private final QueueOverflow overflow;
     private final EndpointMetrics metrics;
     private final DeadLetters deadLetters;
+    private final Wakeup wakeup = new Wakeup();
+    /** The last wait found events: look again after a tick rather than sleep until woken (consumer only). */
+    private boolean flowing;
 
     public MemoryEventQueue(final int capacity, final QueueOverflow overflow, final EndpointMetrics metrics) {
         this(capacity, overflow, metrics, DeadLetters.OFF);
@@ -39,6 +46,7 @@ public final class MemoryEventQueue implements EventQueue {
     @Override
     public void offer(final WebhookEvent event) {
         if (events.offer(event)) {
+            wakeup.signal();
             return;
         }
         if (overflow == QueueOverflow.DROP_NEWEST) {
@@ -51,6 +59,7 @@ public final class MemoryEventQueue implements EventQueue {
                 drop(oldest);
             }
         }
+        wakeup.signal();
     }
 
     /** Only counted and handed off here: the warning is logged by {@link LossReporter} on a plugin thread. */
@@ -62,7 +71,10 @@ public final class MemoryEventQueue implements EventQueue {
     @Override
     public List<WebhookEvent> poll(final int max, final long firstWaitNanos, final long lingerNanos)
             throws InterruptedException {
-        final WebhookEvent first = events.poll(firstWaitNanos, TimeUnit.NANOSECONDS);
+        WebhookEvent first = events.poll();
+        if (first == null && firstWaitNanos > 0) {
+            first = await(firstWaitNanos);
+        }
         if (first == null) {
             return List.of();
         }
@@ -76,15 +88,32 @@ public final class MemoryEventQueue implements EventQueue {
                 if (left <= 0) {
                     break;
                 }
-                final WebhookEvent next = events.poll(left, TimeUnit.NANOSECONDS);
-                if (next == null) {
-                    break;
-                }
-                batch.add(next);
+                Wakeup.pause(Math.min(left, TimeUnit.MICROSECONDS.toNanos(LINGER_TICK_MICROS)));
                 events.drainTo(batch, max - batch.size());
             }
         }
         return batch;
+    }
+
+    /** The first event within {@code nanos}, or null. */
+    private @Nullable WebhookEvent await(final long nanos) throws InterruptedException {
+        final long deadline = System.nanoTime() + nanos;
+        WebhookEvent first = null;
+        if (flowing) {
+            Wakeup.pause(Math.min(nanos, Wakeup.TICK_NANOS));
+            first = events.poll();
+        }
+        while (first == null) {
+            final long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                flowing = false;
+                return null;
+            }
+            wakeup.await(left, () -> !events.isEmpty());
+            first = events.poll();
+        }
+        flowing = true;
+        return first;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.mqttwebhook.delivery;
 
 import io.mqttwebhook.config.EndpointConfig;
+import io.mqttwebhook.config.HttpClientKind;
 import io.mqttwebhook.event.EventBodies;
 import io.mqttwebhook.request.RequestTemplate;
 import org.jspecify.annotations.Nullable;
@@ -51,7 +52,7 @@ final class Route {
         this.contentType = type;
         final byte[] secret = config.signingSecret();
         this.signer = secret == null ? null : new Signer(secret);
-        this.sender = new HttpSender(config);
+        this.sender = config.httpClient() == HttpClientKind.APACHE ? new HttpSender(config) : new NioSender(config);
     }
 
     /** NanoMQ sends an empty request target for a URL without path; HTTP wants "/". */

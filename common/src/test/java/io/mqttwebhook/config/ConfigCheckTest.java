@@ -32,7 +32,9 @@ class ConfigCheckTest {
         final String printed = out.toString(StandardCharsets.UTF_8);
         assertThat(printed).contains("OK, the webhook would be on", "url:        http://***@127.0.0.1:8080/hook",
                 "on_message_publish  topic a/#", "on_client_connack", "queue:      memory, capacity 100000",
-                "retry:      10 attempt(s)", "headers:    authorization");
+                "retry:      10 attempt(s)", "headers:    authorization",
+                "client:     nio, up to 32 connection(s), up to 8 pipelined request(s) per connection while the"
+                        + " endpoint answers within 2 ms");
         assertThat(printed).doesNotContain("secret").doesNotContain("token123");
     }
 

@@ -114,6 +114,8 @@ class ConfigLoaderTest {
         final EndpointConfig config = load("webhook { url = \"http://127.0.0.1:9/x\" }");
         assertThat(config.encoding()).isEqualTo(PayloadEncoding.PLAIN);
         assertThat(config.poolSize()).isEqualTo(32);
+        assertThat(config.httpClient()).isEqualTo(HttpClientKind.NIO);
+        assertThat(config.pipelining()).isEqualTo(EndpointConfig.DEFAULT_PIPELINING);
         assertThat(config.cancelTimeout()).isEqualTo(Duration.ofMillis(5000));
         assertThat(config.queueCapacity()).isEqualTo(100_000);
         assertThat(config.queueOverflow()).isEqualTo(QueueOverflow.DROP_OLDEST);
@@ -139,6 +141,8 @@ class ConfigLoaderTest {
                 "  headers { authorization = \"Bearer x\", x-num = 42, x-flag = true }",
                 "  body.encoding = BASE64",
                 "  pool_size = 4",
+                "  pipelining = 3",
+                "  http.client = NIO",
                 "  cancel_time = \"3s\"",
                 "  queue { capacity = 10, overflow = drop_newest, type = memory }",
                 "  retry { max_attempts = 3, initial_backoff = 50ms, max_backoff = 1s }",
@@ -156,6 +160,8 @@ class ConfigLoaderTest {
                 java.util.Map.entry("x-num", "42"));
         assertThat(config.encoding()).isEqualTo(PayloadEncoding.BASE64);
         assertThat(config.poolSize()).isEqualTo(4);
+        assertThat(config.pipelining()).isEqualTo(3);
+        assertThat(config.httpClient()).isEqualTo(HttpClientKind.NIO);
         assertThat(config.cancelTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(config.queueCapacity()).isEqualTo(10);
         assertThat(config.queueOverflow()).isEqualTo(QueueOverflow.DROP_NEWEST);
@@ -204,6 +210,10 @@ class ConfigLoaderTest {
                 .contains("\"a+\" is not a valid topic filter: '+' must occupy a whole level");
         assertThat(error("webhook { url = \"http://h/\", pool_size = -1 }"))
                 .contains("webhook.pool_size at nanomq.conf:1: -1 must be a whole number greater than 0");
+        assertThat(error("webhook { url = \"http://h/\", pipelining = 0 }"))
+                .contains("webhook.pipelining at nanomq.conf:1: 0 must be a whole number greater than 0");
+        assertThat(error("webhook { url = \"http://h/\", http.client = jdk }"))
+                .isEqualTo("webhook.http.client at nanomq.conf:1: \"jdk\" is not one of nio, apache");
         assertThat(error("webhook { url = \"http://h/\", cancel_timeout = soon }"))
                 .contains("webhook.cancel_timeout at nanomq.conf:1: \"soon\" is not a duration");
         assertThat(error("webhook { url = \"http://h/\", queue.overflow = block }"))
@@ -245,6 +255,15 @@ class ConfigLoaderTest {
         assertThat(result.warnings()).containsExactly(
                 "webhook.pool_sise at w.conf:3: unknown key, ignored",
                 "webhook.events[0].topic at w.conf:4: on_client_connack has no topic; the filter is ignored");
+    }
+
+    @Test
+    void pipeliningWithTheApacheClientIsAWarning() {
+        final LoadResult result = ConfigLoader.parse("webhook {\n url = \"http://h/\"\n http.client = apache\n"
+                + " pipelining = 4\n}", "w.conf");
+        assertThat(result.config().orElseThrow().endpoints().get(0).pipelining()).isEqualTo(4);
+        assertThat(result.warnings()).contains("webhook.pipelining at w.conf:4: applies to http.client = nio"
+                + " only; the apache client sends one request per connection at a time");
     }
 
     @Test

@@ -72,6 +72,27 @@ class TlsDeliveryTest {
         }
     }
 
+    /** The server's certificate names 127.0.0.1 only: reached as localhost, its name does not match. */
+    @Test
+    void aServerWhoseCertificateNamesAnotherHostIsRefusedUnlessVerifyIsOff(@TempDir final Path dir) throws Exception {
+        try (TestReceiver receiver = TestReceiver.startTls(certs.serverContext(), false)) {
+            final String url = receiver.url("/").replace("127.0.0.1", "localhost");
+            try (Webhook webhook = Webhook.start(config(url, "cacertfile = \"" + certs.writeCa(dir) + "\""))) {
+                webhook.publish(event());
+                awaitDownWithNothingLost(webhook);
+            }
+            assertThat(receiver.requests()).isEmpty();
+            try (Webhook webhook = Webhook.start(config(url, "verify = false"))) {
+                webhook.publish(event());
+                await().atMost(Duration.ofSeconds(10)).until(() -> webhook.metrics().deliveredCount() == 1);
+            }
+            try (Webhook webhook = Webhook.start(config(receiver.url("/"), "cacertfile = \"" + certs.writeCa(dir) + "\""))) {
+                webhook.publish(event());
+                await().atMost(Duration.ofSeconds(10)).until(() -> webhook.metrics().deliveredCount() == 1);
+            }
+        }
+    }
+
     @Test
     void anUntrustedServerIsRefusedUnlessVerifyIsOff(@TempDir final Path dir) throws Exception {
         final TestCerts other = new TestCerts();

@@ -70,6 +70,14 @@ public final class EndToEnd {
     private static final String PUBLISH_RULE = "events = [ { event = on_message_publish } ]\n";
     private static final String FLOOR = "rule matching no topic";
     private static final String BATCH_100 = "batch { max_events = 100, max_delay = 10ms }\n";
+    /** The reference of the isolation rows: the same load with the healthy endpoint alone. */
+    private static final String HEALTHY = "healthy, batch 1, pool 32";
+    private static final String ISOLATION = "isolation: ";
+    /** Stands for the second endpoint's port in a scenario's keys until {@link Brokers#apply}. */
+    private static final String STUCK_PORT = "@STUCK_PORT@";
+    /** A second endpoint that wants every publish too, beside the healthy default one. */
+    private static final String STUCK = "endpoints.stuck { url = \"http://127.0.0.1:" + STUCK_PORT + "/hook\", "
+            + "events = [ { event = on_message_publish } ] }\n";
 
     private final Map<String, String> options = new LinkedHashMap<>();
     private final int messages;
@@ -117,7 +125,7 @@ public final class EndToEnd {
         scenarios.add(new Scenario("loaded, no rule for publishes", after,
                 "events = [ { event = on_client_connack } ]\n", false, 0));
         for (final String client : clients) {
-            scenarios.add(new Scenario("healthy, batch 1, pool 32", client, PUBLISH_RULE, false, 0));
+            scenarios.add(new Scenario(HEALTHY, client, PUBLISH_RULE, false, 0));
         }
         for (final String client : clients) {
             scenarios.add(new Scenario("healthy, batch 100", client, BATCH_100 + PUBLISH_RULE, false, 0));
@@ -125,6 +133,16 @@ public final class EndToEnd {
         scenarios.add(new Scenario("healthy, batch 1, pool 8", after, "pool_size = 8\n" + PUBLISH_RULE, false, 0));
         scenarios.add(new Scenario("slow endpoint (50 ms), pool 32", after, PUBLISH_RULE, true, 0));
         scenarios.add(new Scenario("endpoint down 10 s, pool 32", after, PUBLISH_RULE, false, 10));
+        // issue 12: a second endpoint that hangs (accepts, reads, never answers) or is down must change nothing
+        // for the healthy one: its delivered ev/s and latency, and the broker's publish rate and latency
+        scenarios.add(new Scenario(ISOLATION + "second endpoint hanging", after, PUBLISH_RULE + STUCK, false, 0));
+        scenarios.add(new Scenario(ISOLATION + "second endpoint down", after, PUBLISH_RULE + STUCK, false, 0));
+        // --scenarios=name|name...: only the scenarios whose names start with one of these
+        final String only = options.get("scenarios");
+        if (only != null) {
+            final List<String> prefixes = List.of(only.split("\\|"));
+            scenarios.removeIf(scenario -> prefixes.stream().noneMatch(scenario.name::startsWith));
+        }
     }
 
     /** One configuration of the plugin and the endpoint, applied to the running broker by live reload. */
@@ -299,6 +317,8 @@ public final class EndToEnd {
         final int absentPort;
         final int mqttPort;
         final int endpointPort;
+        /** The isolation scenarios' second endpoint: a hanging server, or nothing listening. */
+        final int stuckPort;
         final Path brokerLog;
         Process absent;
         Process plugin;
@@ -314,6 +334,7 @@ public final class EndToEnd {
             this.absentPort = freePort();
             this.mqttPort = freePort();
             this.endpointPort = freePort();
+            this.stuckPort = freePort();
             this.brokerLog = home.resolve("broker.log");
         }
 
@@ -322,7 +343,8 @@ public final class EndToEnd {
         }
 
         /** Applies webhook keys to the plugin's broker by live reload, when they differ from those in force. */
-        void apply(final String keys) throws Exception {
+        void apply(final String scenarioKeys) throws Exception {
+            final String keys = scenarioKeys.replace(STUCK_PORT, Integer.toString(stuckPort));
             if (!keys.equals(applied)) {
                 reload(liveConf, brokerLog, endpointPort, keys);
                 applied = keys;
@@ -412,14 +434,34 @@ public final class EndToEnd {
     private void saturation(final Brokers b, final Targets t) throws Exception {
         for (final Scenario scenario : scenarios) {
             System.err.printf("== %s: %s (%s; load %s)%n", b.broker, scenario.name, scenario.client, load());
-            b.apply(scenario.webhook);
-            final Result[] measured = runScenario(b, scenario);
+            final Result[] measured;
+            try (HangingEndpoint hanging = scenario.name.endsWith("hanging") ? new HangingEndpoint(b.stuckPort) : null) {
+                b.apply(scenario.webhook);
+                measured = runScenario(b, scenario);
+                if (hanging != null) {
+                    System.err.printf("   the hanging endpoint: %d connections, %d bytes read%n",
+                            hanging.connections(), hanging.bytesRead());
+                }
+            }
             final Result median = measured[0];
             final Result absent = measured[1];
             saturationRows.add(median.row(b.broker, scenario.client, scenario.name, absent));
             System.err.println("   " + String.join(" | ", saturationRows.get(saturationRows.size() - 1)));
             final double ratio = median.publishRate / absent.publishRate;
-            if (scenario.name.equals("healthy, batch 1, pool 32")) {
+            if (scenario.name.equals(HEALTHY) && scenario.client.equals(after)) {
+                healthy.put(b.broker, median);
+            }
+            if (scenario.name.startsWith(ISOLATION) && healthy.containsKey(b.broker)) {
+                final Result alone = healthy.get(b.broker);
+                final double delivered = median.deliveredRate / alone.deliveredRate;
+                final double publishP99 = median.latencyP99Micros / alone.latencyP99Micros;
+                final double deliveryP99 = (double) median.deliveryP99 / Math.max(1, alone.deliveryP99);
+                t.put(scenario.name, after, "delivered " + f2(delivered) + ", publish rate "
+                        + f2(median.publishRate / alone.publishRate) + ", publish p99 " + f2(publishP99)
+                        + ", delivery p99 " + f2(deliveryP99), delivered);
+                t.put(scenario.name + " publish", after, "", median.publishRate / alone.publishRate);
+            }
+            if (scenario.name.equals(HEALTHY)) {
                 t.put("saturation 1", scenario.client, f2(ratio) + " (" + f0(median.publishRate) + " vs "
                         + f0(absent.publishRate) + ")", ratio);
                 memoryDelivered.put(b.broker + "/" + scenario.client, median.deliveredRate);
@@ -433,6 +475,9 @@ public final class EndToEnd {
             }
         }
     }
+
+    /** The median round of the healthy endpoint alone, batch 1, per broker (the isolation rows' reference). */
+    private final Map<String, Result> healthy = new HashMap<>();
 
     /** Delivered events/s of the memory queue at saturation, batch 1, per broker and client (for the disk rows). */
     private final Map<String, Double> memoryDelivered = new HashMap<>();

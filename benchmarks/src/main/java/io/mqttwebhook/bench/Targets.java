@@ -91,6 +91,17 @@ final class Targets {
                 after -> judge(number("latency", after), v -> v <= 1.2));
         row(rows, "latency floor", "for reference: the same with a publish rule that matches no topic", "reported",
                 null);
+        for (final String second : List.of("hanging", "down")) {
+            final String key = "isolation: second endpoint " + second;
+            row(rows, key, "a second endpoint " + (second.equals("hanging") ? "that accepts and never answers"
+                    : "with nothing listening") + ", wanting every publish too: the healthy endpoint's delivered"
+                    + " ev/s, the broker's QoS 1 publish rate, p99 publish and delivery latency vs the healthy"
+                    + " endpoint alone (saturation, batch 1)", "rates ≥ 0.90", after -> {
+                        final Double delivered = number(key, after);
+                        final Double publish = number(key + " publish", after);
+                        return delivered == null || publish == null ? null : delivered >= 0.9 && publish >= 0.9;
+                    });
+        }
         row(rows, "disk dropped", "queue.type = disk, QoS 1 at max rate, batch 1: dropped / stored ev/s", "0",
                 after -> judge(number("disk dropped", after), v -> v == 0));
         row(rows, "disk delivered", "disk queue: delivered ev/s vs the memory queue in the same scenario", "≈ 1.00",

@@ -364,7 +364,8 @@ public final class EndpointConfig {
                 + " events=" + rules.stream().map(Rule::event).distinct().count() + " rules=" + rules.size()
                 + " encoding=" + encoding.configName()
                 + " pool_size=" + poolSize
-                + " http.client=" + httpClient.configName() + (httpClient == HttpClientKind.NIO ? " pipelining=" + pipelining : "")
+                + " http.client=" + httpClient.configName()
+                + (httpClient == HttpClientKind.NIO ? " pipelining=" + pipelining : "")
                 + " queue=" + queueType.name().toLowerCase(Locale.ROOT) + "("
                 + (queueType == QueueType.DISK ? queueDir + ", " + queueMaxBytes + " bytes" : queueCapacity + " events")
                 + ", " + queueOverflow.name().toLowerCase(Locale.ROOT) + ")";

@@ -1,8 +1,12 @@
 package io.mqttwebhook.config;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -13,7 +17,10 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** docs/operations.md documents exactly the dead-letter and rate-limit keys the loader accepts. */
+/**
+ * docs/operations.md documents exactly the dead-letter and rate-limit keys the loader accepts, and its check
+ * output is what the check command prints for the page's own example.
+ */
 class OperationsDocTest {
 
     private static final Path DOC = Paths.get("..", "docs", "operations.md");
@@ -40,6 +47,30 @@ class OperationsDocTest {
             }
         }
         assertThat(documented).isEqualTo(accepted);
+    }
+
+    @Test
+    void theCheckOutputShownIsWhatTheCheckPrintsForThePagesExample(@TempDir final Path dir) throws IOException {
+        final String doc = Files.readString(DOC);
+        final String example = fencedBlock(doc, doc.indexOf("```"));
+        final int command = doc.indexOf("$ java -jar mqtt-webhook-check.jar webhook.conf");
+        final String shown = fencedBlock(doc, doc.lastIndexOf("```", command));
+        final Path file = dir.resolve("webhook.conf");
+        Files.writeString(file, example);
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final int status = ConfigCheck.run(new String[]{file.toString()},
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(status).isEqualTo(ConfigCheck.OK);
+        final String printed = out.toString(StandardCharsets.UTF_8).replace(file.toString(), "webhook.conf");
+        assertThat("$ java -jar mqtt-webhook-check.jar webhook.conf\n" + printed).isEqualTo(shown);
+    }
+
+    /** The text inside the fenced block whose opening fence is at {@code fence}. */
+    private static String fencedBlock(final String doc, final int fence) {
+        assertThat(fence).isNotNegative();
+        final int start = doc.indexOf('\n', fence) + 1;
+        return doc.substring(start, doc.indexOf("```", start));
     }
 
     private static String section(final String doc, final String heading, final String next) {

@@ -1,6 +1,7 @@
 package io.mqttwebhook.bench;
 
 import io.mqttwebhook.Webhook;
+import io.mqttwebhook.config.ConfigLoader;
 import io.mqttwebhook.config.EndpointConfig;
 import io.mqttwebhook.config.HttpClientKind;
 import io.mqttwebhook.config.TlsSettings;
@@ -9,11 +10,7 @@ import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PublishEvent;
 import io.mqttwebhook.rule.Rule;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.lang.management.ManagementFactory;
-import java.security.cert.X509Certificate;
 import java.net.URI;
 import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
@@ -46,23 +43,16 @@ public final class CoreDelivery {
         System.out.println(line);
     }
 
-    private static SSLContext trustAll() throws Exception {
-        final SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[]{new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(final X509Certificate[] chain, final String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(final X509Certificate[] chain, final String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
-        return context;
+    /** The TLS settings of {@code ssl.verify = false}, read as a user's file would be. */
+    private static TlsSettings unverified(final URI url) {
+        final String text = "webhook { url = \"" + url + "\", ssl.verify = false,"
+                + " events = [ { event = on_message_publish } ] }";
+        final TlsSettings tls = ConfigLoader.parse(text, "benchmark").config().orElseThrow()
+                .endpoints().get(0).tls();
+        if (tls == null) {
+            throw new IllegalStateException("no TLS settings for " + url);
+        }
+        return tls;
     }
 
     public static void main(final String[] args) throws Exception {
@@ -78,7 +68,7 @@ public final class CoreDelivery {
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         final byte[] payload = EndToEnd.PAYLOAD;
         // https: the benchmark's nginx has a throw-away certificate; TLS costs the same with or without the check
-        final TlsSettings tls = "https".equals(url.getScheme()) ? new TlsSettings(trustAll(), false, "benchmark") : null;
+        final TlsSettings tls = "https".equals(url.getScheme()) ? unverified(url) : null;
         try (Webhook webhook = Webhook.start(WebhookConfig.of(EndpointConfig.builder(url).tls(tls)
                 .rule(new Rule(EventType.MESSAGE_PUBLISH, null))
                 .batchMaxEvents(batch).httpClient(client).pipelining(pipelining)

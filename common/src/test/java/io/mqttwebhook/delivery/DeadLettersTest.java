@@ -14,6 +14,7 @@ import io.mqttwebhook.metrics.DeadLetterCause;
 import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
 import io.mqttwebhook.rule.Rule;
+import io.mqttwebhook.testing.Closer;
 import io.mqttwebhook.testing.TestReceiver;
 import io.mqttwebhook.testing.TestReceiver.Reply;
 import org.junit.jupiter.api.AfterEach;
@@ -45,18 +46,15 @@ import static org.awaitility.Awaitility.await;
  */
 class DeadLettersTest {
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Closer closer = new Closer();
 
     @AfterEach
     void closeAll() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
+        closer.close();
     }
 
     private <T extends AutoCloseable> T closing(final T closeable) {
-        closeables.add(closeable);
-        return closeable;
+        return closer.add(closeable);
     }
 
     private static EndpointConfig.Builder config(final String url, final Path deadLetters) {

@@ -9,6 +9,7 @@ import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PublishEvent;
 import io.mqttwebhook.metrics.WebhookMetrics;
 import io.mqttwebhook.rule.Rule;
+import io.mqttwebhook.testing.Closer;
 import io.mqttwebhook.testing.RawHttpServer;
 import io.mqttwebhook.testing.TestReceiver;
 import org.junit.jupiter.api.AfterEach;
@@ -17,7 +18,6 @@ import org.junit.jupiter.api.Test;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,18 +30,15 @@ import static org.awaitility.Awaitility.await;
  */
 class HttpClientsTest {
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Closer closer = new Closer();
 
     @AfterEach
     void closeAll() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
+        closer.close();
     }
 
     private <T extends AutoCloseable> T closing(final T closeable) {
-        closeables.add(closeable);
-        return closeable;
+        return closer.add(closeable);
     }
 
     private static EndpointConfig.Builder config(final String url) {

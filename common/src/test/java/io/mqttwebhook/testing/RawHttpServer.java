@@ -122,6 +122,13 @@ public final class RawHttpServer implements AutoCloseable {
             write("HTTP/1.1 " + status + " X\r\nRetry-After: " + marker + "\r\nContent-Length: 0\r\n\r\n");
         }
 
+        /** Answers 200 to every request that arrives, each marked with its body, until the client closes. */
+        public void answerAll() throws IOException {
+            for (Request request = read(); request != null; request = read()) {
+                answer(200, request.body);
+            }
+        }
+
         public void close() throws IOException {
             socket.close();
         }

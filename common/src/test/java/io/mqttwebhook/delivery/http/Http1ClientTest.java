@@ -179,9 +179,7 @@ class Http1ClientTest {
     @Test
     void whileTheEndpointIsFastTheRequestsOfOnePassShareOneConnectionAndOneWrite() throws Exception {
         final RawHttpServer server = server(conn -> {
-            for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
-                conn.answer(200, request.body);
-            }
+            conn.answerAll();
         });
         final Http1Client client = client(server.port(), 4, 4);
         final List<Recorded> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -233,9 +231,7 @@ class Http1ClientTest {
                 conn.close();
                 return;
             }
-            for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
-                conn.answer(200, request.body);
-            }
+            conn.answerAll();
         });
         final Http1Client client = client(server.port(), 1, 4);
         learnItIsFast(client);
@@ -302,9 +298,7 @@ class Http1ClientTest {
                 }
                 return;
             }
-            for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
-                conn.answer(200, request.body);
-            }
+            conn.answerAll();
         });
         final Http1Client client = client(server.port(), 1, 4);
         learnItIsFast(client);
@@ -363,9 +357,7 @@ class Http1ClientTest {
                 conn.close();
                 return;
             }
-            for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
-                conn.answer(200, request.body);
-            }
+            conn.answerAll();
         });
         final Http1Client client = client(server.port(), 1, 1);
         final List<Recorded> sent = submit(client, 0, 1);
@@ -399,9 +391,7 @@ class Http1ClientTest {
     @Test
     void aClosedClientFailsWhatIsSubmittedAfterwards() throws Exception {
         final RawHttpServer server = server(conn -> {
-            for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
-                conn.answer(200, request.body);
-            }
+            conn.answerAll();
         });
         final Http1Client client = client(server.port(), 1, 1);
         client.close();

@@ -17,8 +17,8 @@ import io.mqttwebhook.rule.Rule;
 import io.mqttwebhook.testing.Closer;
 import io.mqttwebhook.testing.TestReceiver;
 import io.mqttwebhook.testing.TestReceiver.Reply;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -46,16 +46,8 @@ import static org.awaitility.Awaitility.await;
  */
 class DeadLettersTest {
 
-    private final Closer closer = new Closer();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        closer.close();
-    }
-
-    private <T extends AutoCloseable> T closing(final T closeable) {
-        return closer.add(closeable);
-    }
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     private static EndpointConfig.Builder config(final String url, final Path deadLetters) {
         return EndpointConfig.builder(URI.create(url)).rule(new Rule(EventType.MESSAGE_PUBLISH, null))
@@ -67,7 +59,7 @@ class DeadLettersTest {
         for (final EndpointConfig.Builder endpoint : endpoints) {
             config.endpoint(endpoint.build());
         }
-        return closing(Webhook.start(config.build()));
+        return closer.add(Webhook.start(config.build()));
     }
 
     static PublishEvent event(final String client, final String payload) {
@@ -119,7 +111,7 @@ class DeadLettersTest {
 
     @Test
     void refusalsLandWithTheBodyTheEndpointGotAndItsWebhookId(@TempDir final Path dir) throws Exception {
-        final TestReceiver receiver = closing(TestReceiver.start());
+        final TestReceiver receiver = closer.add(TestReceiver.start());
         receiver.replyWith(r -> r.body().contains("\"not-found\"") ? Reply.status(404)
                 : r.body().contains("\"moved\"") ? Reply.status(302) : Reply.status(200));
         final Webhook webhook = start(config(receiver.url("/"), dir));
@@ -158,7 +150,7 @@ class DeadLettersTest {
 
     @Test
     void retriesExhaustedCarryTheLastStatusOrTheLastError(@TempDir final Path dir) throws Exception {
-        final TestReceiver receiver = closing(TestReceiver.start());
+        final TestReceiver receiver = closer.add(TestReceiver.start());
         receiver.replyWith(r -> r.body().contains("\"poison\"") ? Reply.status(500)
                 : r.body().contains("\"slow\"") ? Reply.slow(200, 2000) : Reply.status(200));
         final Webhook webhook = start(config(receiver.url("/"), dir).maxAttempts(3)
@@ -199,7 +191,7 @@ class DeadLettersTest {
     void aFullMemoryQueueDeadLettersEveryEventItDropsAndTheStopWhatIsLeft(@TempDir final Path dir) throws Exception {
         for (final QueueOverflow overflow : QueueOverflow.values()) {
             final Path letters = dir.resolve(overflow.name());
-            final TestReceiver receiver = closing(TestReceiver.start());
+            final TestReceiver receiver = closer.add(TestReceiver.start());
             receiver.replyWith(r -> Reply.hang());
             final Webhook webhook = start(config(receiver.url("/"), letters).poolSize(1).queueCapacity(3)
                     .queueOverflow(overflow).cancelTimeout(Duration.ofSeconds(60)));
@@ -240,8 +232,8 @@ class DeadLettersTest {
 
     @Test
     void aRemovedEndpointDeadLettersWhatItCouldNotDeliverInAFolderItShares(@TempDir final Path dir) throws Exception {
-        final TestReceiver up = closing(TestReceiver.start());
-        final TestReceiver down = closing(TestReceiver.startDown());
+        final TestReceiver up = closer.add(TestReceiver.start());
+        final TestReceiver down = closer.add(TestReceiver.startDown());
         final EndpointConfig.Builder kept = EndpointConfig.builder("kept", URI.create(up.url("/")))
                 .rule(new Rule(EventType.MESSAGE_PUBLISH, null)).deadLetterDir(dir);
         final EndpointConfig.Builder removed = EndpointConfig.builder("removed", URI.create(down.url("/")))
@@ -266,7 +258,7 @@ class DeadLettersTest {
     @Test
     void aFullDiskQueueDeadLettersInItsOwnFolderByDefaultWithTheStoredIds(@TempDir final Path dir) throws Exception {
         final Set<String> delivered = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        final TestReceiver receiver = closing(TestReceiver.startDown());
+        final TestReceiver receiver = closer.add(TestReceiver.startDown());
         receiver.replyWith(r -> {
             delivered.add(r.body().replaceAll(".*\"payload\":\"([^\"]*)\".*", "$1"));
             return Reply.status(200);
@@ -301,7 +293,7 @@ class DeadLettersTest {
 
     @Test
     void aBatchGivesOneLinePerEventWithTheBatchIdAndItsIndex(@TempDir final Path dir) throws Exception {
-        final TestReceiver receiver = closing(TestReceiver.start());
+        final TestReceiver receiver = closer.add(TestReceiver.start());
         receiver.replyWith(r -> Reply.status(422));
         final Webhook webhook = start(config(receiver.url("/"), dir).batchMaxEvents(3)
                 .batchMaxDelay(Duration.ofSeconds(2)).poolSize(1));
@@ -344,7 +336,7 @@ class DeadLettersTest {
 
     @Test
     void aBodyThatCannotBeWrittenIsADeadLetterWithoutBodyAndWithTheError(@TempDir final Path dir) throws Exception {
-        final TestReceiver receiver = closing(TestReceiver.start());
+        final TestReceiver receiver = closer.add(TestReceiver.start());
         final Webhook webhook = start(config(receiver.url("/"), dir));
         final EndpointMetrics m = webhook.metrics().endpoints().get(0);
         webhook.publish(new Unwritable());
@@ -360,7 +352,7 @@ class DeadLettersTest {
 
     @Test
     void filesRotateAndTheOldestIsDeletedAndCountedBeyondMaxBytes(@TempDir final Path dir) throws Exception {
-        final TestReceiver receiver = closing(TestReceiver.start());
+        final TestReceiver receiver = closer.add(TestReceiver.start());
         receiver.replyWith(r -> Reply.status(400));
         // a line is about 500 bytes: each file takes one, and the folder keeps the newest few
         final Webhook webhook = start(config(receiver.url("/"), dir).deadLetterMaxBytes(2000).poolSize(1));
@@ -385,7 +377,7 @@ class DeadLettersTest {
     @Test
     void aWriteThatFailsIsCountedNeverThrownAtDelivery(@TempDir final Path dir) throws Exception {
         final Path notAFolder = Files.writeString(dir.resolve("file"), "x");
-        final TestReceiver receiver = closing(TestReceiver.start());
+        final TestReceiver receiver = closer.add(TestReceiver.start());
         receiver.replyWith(r -> r.body().contains("\"bad\"") ? Reply.status(404) : Reply.status(200));
         final Webhook webhook = start(config(receiver.url("/"), notAFolder));
         final EndpointMetrics m = webhook.metrics().endpoints().get(0);
@@ -401,7 +393,7 @@ class DeadLettersTest {
 
     @Test
     void neitherHeaderValuesNorTheSigningSecretAreWritten(@TempDir final Path dir) throws Exception {
-        final TestReceiver receiver = closing(TestReceiver.start());
+        final TestReceiver receiver = closer.add(TestReceiver.start());
         receiver.replyWith(r -> Reply.status(403));
         final byte[] secret = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
         final Webhook webhook = start(config(receiver.url("/"), dir).header("Authorization", "Bearer s3cr3t-token")
@@ -417,7 +409,7 @@ class DeadLettersTest {
 
     @Test
     void anEventOfferedAfterTheStopIsCountedAsMissedNotLeftPending(@TempDir final Path dir) throws Exception {
-        final TestReceiver receiver = closing(TestReceiver.start());
+        final TestReceiver receiver = closer.add(TestReceiver.start());
         final Webhook webhook = start(config(receiver.url("/"), dir));
         final EndpointMetrics m = webhook.metrics().endpoints().get(0);
         webhook.awaitStarted(Duration.ofSeconds(10));

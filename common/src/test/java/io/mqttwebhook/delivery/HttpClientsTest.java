@@ -12,8 +12,8 @@ import io.mqttwebhook.rule.Rule;
 import io.mqttwebhook.testing.Closer;
 import io.mqttwebhook.testing.RawHttpServer;
 import io.mqttwebhook.testing.TestReceiver;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -30,16 +30,8 @@ import static org.awaitility.Awaitility.await;
  */
 class HttpClientsTest {
 
-    private final Closer closer = new Closer();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        closer.close();
-    }
-
-    private <T extends AutoCloseable> T closing(final T closeable) {
-        return closer.add(closeable);
-    }
+    @RegisterExtension
+    final Closer closer = new Closer();
 
     private static EndpointConfig.Builder config(final String url) {
         return EndpointConfig.builder(URI.create(url))
@@ -68,8 +60,9 @@ class HttpClientsTest {
 
     @Test
     void aFastEndpointGetsRequestsPipelined() throws Exception {
-        final RawHttpServer server = closing(answering());
-        final Webhook webhook = closing(Webhook.start(WebhookConfig.of(config(server.url("/hook")).poolSize(8).build())));
+        final RawHttpServer server = closer.add(answering());
+        final Webhook webhook = closer.add(Webhook.start(WebhookConfig.of(config(server.url("/hook")).poolSize(8)
+                .build())));
         for (int i = 0; i < 2000; i++) {
             webhook.publish(publish(i));
         }
@@ -83,13 +76,13 @@ class HttpClientsTest {
 
     @Test
     void aSlowEndpointGetsAConnectionPerRequestInFlightAndNothingPipelined() throws Exception {
-        final RawHttpServer server = closing(RawHttpServer.start(conn -> {
+        final RawHttpServer server = closer.add(RawHttpServer.start(conn -> {
             for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
                 Thread.sleep(30); // the endpoint's own work
                 conn.write("HTTP/1.1 204 No Content\r\n\r\n");
             }
         }));
-        final Webhook webhook = closing(Webhook.start(WebhookConfig.of(config(server.url("/hook")).poolSize(8)
+        final Webhook webhook = closer.add(Webhook.start(WebhookConfig.of(config(server.url("/hook")).poolSize(8)
                 .pipelining(8).build())));
         for (int i = 0; i < 64; i++) {
             webhook.publish(publish(i));
@@ -103,7 +96,7 @@ class HttpClientsTest {
     @Test
     void theCancelTimeoutSweepRetriesEveryEventOnTheConnectionItCloses() throws Exception {
         final int warmUp = 30;
-        final RawHttpServer server = closing(RawHttpServer.start(conn -> {
+        final RawHttpServer server = closer.add(RawHttpServer.start(conn -> {
             if (conn.index == 0) {
                 for (int i = 0; i < warmUp; i++) {
                     conn.read();
@@ -118,7 +111,7 @@ class HttpClientsTest {
                 conn.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
             }
         }));
-        final Webhook webhook = closing(Webhook.start(WebhookConfig.of(config(server.url("/hook"))
+        final Webhook webhook = closer.add(Webhook.start(WebhookConfig.of(config(server.url("/hook"))
                 .poolSize(4).pipelining(4).cancelTimeout(Duration.ofMillis(300)).build())));
         // one at a time: all on the first connection, and the client sees a fast endpoint
         for (int i = 0; i < warmUp; i++) {
@@ -144,13 +137,13 @@ class HttpClientsTest {
 
     @Test
     void aReloadMovesAnEndpointFromOneClientToTheOther() throws Exception {
-        final TestReceiver receiver = closing(TestReceiver.start());
+        final TestReceiver receiver = closer.add(TestReceiver.start());
         final String file = "webhook {\n url = \"" + receiver.url("/hook") + "\"\n %s\n"
                 + " events = [ { event = on_message_publish } ]\n}";
         final WebhookConfig apache = ConfigLoader.parse(String.format(file, "http.client = apache"), "a.conf")
                 .config().orElseThrow();
         assertThat(apache.endpoints().get(0).httpClient()).isEqualTo(HttpClientKind.APACHE);
-        final Webhook webhook = closing(Webhook.start(apache));
+        final Webhook webhook = closer.add(Webhook.start(apache));
         webhook.publish(publish(1));
         await().atMost(Duration.ofSeconds(10)).until(() -> receiver.count() == 1);
         webhook.reconfigure(ConfigLoader.parse(String.format(file, "http.client = nio, pipelining = 2"), "b.conf")

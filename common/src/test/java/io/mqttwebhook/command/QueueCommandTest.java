@@ -1,7 +1,6 @@
 package io.mqttwebhook.command;
 
 import io.mqttwebhook.Webhook;
-import io.mqttwebhook.config.ConfigCheck;
 import io.mqttwebhook.config.EndpointConfig;
 import io.mqttwebhook.config.QueueType;
 import io.mqttwebhook.config.WebhookConfig;
@@ -9,14 +8,13 @@ import io.mqttwebhook.event.ConnackEvent;
 import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PublishEvent;
 import io.mqttwebhook.rule.Rule;
+import io.mqttwebhook.testing.CheckCommand;
 import io.mqttwebhook.testing.QueueFiles;
 import io.mqttwebhook.testing.TestReceiver;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,21 +35,14 @@ import static org.awaitility.Awaitility.await;
  */
 class QueueCommandTest {
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private final CheckCommand check = new CheckCommand();
 
     private int queue(final String... args) {
-        out.reset();
-        err.reset();
-        final String[] all = new String[args.length + 1];
-        all[0] = "queue";
-        System.arraycopy(args, 0, all, 1, args.length);
-        return ConfigCheck.run(all, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return check.subcommand("queue", args);
     }
 
     private String printed() {
-        return out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+        return check.printed();
     }
 
     private static String digest(final Path file) throws Exception {

@@ -6,6 +6,8 @@ import io.mqttwebhook.config.ConfigLoader;
 import io.mqttwebhook.delivery.DeadLetter;
 import io.mqttwebhook.delivery.DeadLetterFiles;
 import io.mqttwebhook.event.PublishEvent;
+import io.mqttwebhook.testing.CheckCommand;
+import io.mqttwebhook.testing.DeadLetterDirs;
 import io.mqttwebhook.testing.TestReceiver;
 import io.mqttwebhook.testing.TestReceiver.Reply;
 import org.junit.jupiter.api.Test;
@@ -16,7 +18,6 @@ import javax.crypto.spec.SecretKeySpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,21 +47,14 @@ class ReplayCommandTest {
 
     private static final String SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private final CheckCommand check = new CheckCommand();
 
     private int replay(final String... args) {
-        out.reset();
-        err.reset();
-        final String[] all = new String[args.length + 1];
-        all[0] = "replay";
-        System.arraycopy(args, 0, all, 1, args.length);
-        return ConfigCheck.run(all, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return check.subcommand("replay", args);
     }
 
     private String printed() {
-        return out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+        return check.printed();
     }
 
     /** The configuration file of the webhook that gave events up, and of the replay. */
@@ -99,20 +93,6 @@ class ReplayCommandTest {
         return payloads;
     }
 
-    private static List<DeadLetter> deadLetters(final Path dir) {
-        try {
-            final List<DeadLetter> letters = new ArrayList<>();
-            for (final Path file : DeadLetterFiles.files(dir)) {
-                for (final String line : DeadLetterFiles.lines(file)) {
-                    letters.add(DeadLetter.parse(line));
-                }
-            }
-            return letters;
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     private static Set<String> marked(final Path dir) throws IOException {
         final Set<String> ids = new HashSet<>();
         for (final Path file : DeadLetterFiles.files(dir)) {
@@ -137,7 +117,7 @@ class ReplayCommandTest {
             final Path config = configuration(dir, receiver, "");
             giveUp(config, payloads("p", 30));
             final Path letters = dir.resolve("dead-letters");
-            final Map<String, DeadLetter> byId = deadLetters(letters).stream()
+            final Map<String, DeadLetter> byId = DeadLetterDirs.read(letters).stream()
                     .collect(Collectors.toMap(DeadLetter::replayId, Function.identity()));
             assertThat(byId).hasSize(30);
             receiver.clear();
@@ -178,7 +158,7 @@ class ReplayCommandTest {
             giveUp(config, payloads("p", 3));
             final Path letters = dir.resolve("dead-letters");
             final List<TestReceiver.Request> refused = receiver.requests();
-            assertThat(deadLetters(letters)).hasSize(3).allSatisfy(l -> {
+            assertThat(DeadLetterDirs.read(letters)).hasSize(3).allSatisfy(l -> {
                 assertThat(l.method()).isEqualTo("PUT");
                 assertThat(l.path()).isEqualTo("/devices/" + l.clientId());
                 assertThat(l.body()).isEqualTo("{\"device\":\"" + l.clientId() + "\",\"reading\":\""
@@ -259,19 +239,41 @@ class ReplayCommandTest {
         }
     }
 
+    /**
+     * 20 events given up (the receiver refuses them with 404) into {@code dir/dead-letters}; from then on the
+     * receiver accepts, taking 150 ms per answer, so that a replay can be stopped with a request under way.
+     * Returns the configuration file.
+     */
+    private static Path twentyDeadLettersThenSlowAnswers(final Path dir, final TestReceiver receiver) throws Exception {
+        final AtomicInteger status = new AtomicInteger(404);
+        receiver.replyWith(r -> status.get() == 404 ? Reply.status(404) : Reply.slow(200, 150));
+        final Path config = configuration(dir, receiver, "");
+        giveUp(config, payloads("p", 20));
+        receiver.clear();
+        status.set(200);
+        return config;
+    }
+
+    /** After a stopped replay that delivered {@code received}: a second one sends the other 20 − n, each once. */
+    private void assertASecondReplaySendsOnlyTheRest(final Path config, final Path letters, final TestReceiver receiver,
+                                                     final Set<String> received) {
+        receiver.clear();
+        assertThat(replay(letters.toString(), "--config", config.toString(), "--rate", "1000"))
+                .isEqualTo(ReplayCommand.OK);
+        final Set<String> second = receiver.requests().stream().map(r -> r.header("webhook-id"))
+                .collect(Collectors.toSet());
+        assertThat(second).hasSize(20 - received.size()).doesNotContainAnyElementsOf(received);
+    }
+
     @Test
     void aStopMidwayLeavesMarksThatSayExactlyWhatWasDelivered(@TempDir final Path dir) throws Exception {
         try (TestReceiver receiver = TestReceiver.start()) {
-            final AtomicInteger status = new AtomicInteger(404);
-            receiver.replyWith(r -> status.get() == 404 ? Reply.status(404) : Reply.slow(200, 150));
-            final Path config = configuration(dir, receiver, "");
-            giveUp(config, payloads("p", 20));
+            final Path config = twentyDeadLettersThenSlowAnswers(dir, receiver);
             final Path letters = dir.resolve("dead-letters");
-            receiver.clear();
-            status.set(200);
 
-            final ReplayCommand command = new ReplayCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
-                    new PrintStream(err, true, StandardCharsets.UTF_8));
+            final ByteArrayOutputStream printed = new ByteArrayOutputStream();
+            final PrintStream terminal = new PrintStream(printed, true, StandardCharsets.UTF_8);
+            final ReplayCommand command = new ReplayCommand(terminal, terminal);
             final int[] exit = new int[1];
             final Thread running = new Thread(() -> exit[0] = command.run(new String[]{letters.toString(), "--config",
                     config.toString(), "--rate", "1000"}));
@@ -281,29 +283,20 @@ class ReplayCommandTest {
             running.join(TimeUnit.SECONDS.toMillis(10));
             assertThat(running.isAlive()).isFalse();
             assertThat(exit[0]).isEqualTo(ReplayCommand.NOT_ALL);
-            assertThat(printed()).contains("replay stopped:");
+            assertThat(printed.toString(StandardCharsets.UTF_8)).contains("replay stopped:");
             final Set<String> received = receiver.requests().stream().map(r -> r.header("webhook-id"))
                     .collect(Collectors.toSet());
             assertThat(received).hasSizeBetween(5, 19);
             assertThat(marked(letters)).isEqualTo(received);
-
-            receiver.clear();
-            assertThat(replay(letters.toString(), "--config", config.toString(), "--rate", "1000")).isEqualTo(ReplayCommand.OK);
-            final Set<String> second = receiver.requests().stream().map(r -> r.header("webhook-id")).collect(Collectors.toSet());
-            assertThat(second).hasSize(20 - received.size()).doesNotContainAnyElementsOf(received);
+            assertASecondReplaySendsOnlyTheRest(config, letters, receiver, received);
         }
     }
 
     @Test
     void sigtermStopsTheCommandAfterTheRequestUnderWayIsMarked(@TempDir final Path dir) throws Exception {
         try (TestReceiver receiver = TestReceiver.start()) {
-            final AtomicInteger status = new AtomicInteger(404);
-            receiver.replyWith(r -> status.get() == 404 ? Reply.status(404) : Reply.slow(200, 150));
-            final Path config = configuration(dir, receiver, "");
-            giveUp(config, payloads("p", 20));
+            final Path config = twentyDeadLettersThenSlowAnswers(dir, receiver);
             final Path letters = dir.resolve("dead-letters");
-            receiver.clear();
-            status.set(200);
 
             // the check jar's main, in its own JVM, as an operator runs it
             final Path output = dir.resolve("replay.out");
@@ -320,11 +313,7 @@ class ReplayCommandTest {
                     .collect(Collectors.toSet());
             assertThat(received.size()).isLessThan(20);
             assertThat(marked(letters)).as(printed).isEqualTo(received);
-
-            receiver.clear();
-            assertThat(replay(letters.toString(), "--config", config.toString(), "--rate", "1000")).isEqualTo(ReplayCommand.OK);
-            final Set<String> second = receiver.requests().stream().map(r -> r.header("webhook-id")).collect(Collectors.toSet());
-            assertThat(second).hasSize(20 - received.size()).doesNotContainAnyElementsOf(received);
+            assertASecondReplaySendsOnlyTheRest(config, letters, receiver, received);
         }
     }
 

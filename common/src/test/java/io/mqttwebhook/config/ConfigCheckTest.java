@@ -1,12 +1,10 @@
 package io.mqttwebhook.config;
 
+import io.mqttwebhook.testing.CheckCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -14,12 +12,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class ConfigCheckTest {
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private final CheckCommand command = new CheckCommand();
 
     private int check(final Path file) {
-        return ConfigCheck.run(new String[]{file.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return command.run(file.toString());
     }
 
     @Test
@@ -29,7 +25,7 @@ class ConfigCheckTest {
                 + " headers.authorization = \"Bearer token123\"\n"
                 + " events = [ { event = on_message_publish, topic = \"a/#\" }, { event = on_client_connack } ]\n}\n");
         assertThat(check(file)).isEqualTo(ConfigCheck.OK);
-        final String printed = out.toString(StandardCharsets.UTF_8);
+        final String printed = command.out();
         assertThat(printed).contains("OK, the webhook would be on", "url:        http://***@127.0.0.1:8080/hook",
                 "on_message_publish  topic a/#", "on_client_connack", "queue:      memory, capacity 100000",
                 "retry:      10 attempt(s)", "headers:    authorization",
@@ -43,7 +39,7 @@ class ConfigCheckTest {
         final Path file = dir.resolve("bad.conf");
         Files.writeString(file, "webhook {\n pool_size = 0\n body.encoding = hex\n}\n");
         assertThat(check(file)).isEqualTo(ConfigCheck.ERRORS);
-        final String printed = err.toString(StandardCharsets.UTF_8);
+        final String printed = command.err();
         assertThat(printed).contains("3 error(s)", "webhook.url", "webhook.pool_size at " + file + ":2",
                 "webhook.body.encoding at " + file + ":3: \"hex\" is not one of plain, base64, base62");
     }
@@ -53,12 +49,12 @@ class ConfigCheckTest {
         final Path file = dir.resolve("nanomq.conf");
         Files.writeString(file, "mqtt { max_packet_size = 1MB }\n");
         assertThat(check(file)).isEqualTo(ConfigCheck.OFF);
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("the webhook would be off", "has no webhook block");
+        assertThat(command.out()).contains("the webhook would be off", "has no webhook block");
     }
 
     @Test
     void usageWithoutArguments() {
-        assertThat(ConfigCheck.run(new String[0], new PrintStream(out), new PrintStream(err))).isEqualTo(ConfigCheck.USAGE);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("usage:");
+        assertThat(command.run()).isEqualTo(ConfigCheck.USAGE);
+        assertThat(command.err()).contains("usage:");
     }
 }

@@ -1,12 +1,10 @@
 package io.mqttwebhook.config;
 
+import io.mqttwebhook.testing.CheckCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -53,16 +51,13 @@ class OperationsDocTest {
     void theCheckOutputShownIsWhatTheCheckPrintsForThePagesExample(@TempDir final Path dir) throws IOException {
         final String doc = Files.readString(DOC);
         final String example = fencedBlock(doc, doc.indexOf("```"));
-        final int command = doc.indexOf("$ java -jar mqtt-webhook-check.jar webhook.conf");
-        final String shown = fencedBlock(doc, doc.lastIndexOf("```", command));
+        final int commandLine = doc.indexOf("$ java -jar mqtt-webhook-check.jar webhook.conf");
+        final String shown = fencedBlock(doc, doc.lastIndexOf("```", commandLine));
         final Path file = dir.resolve("webhook.conf");
         Files.writeString(file, example);
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        final int status = ConfigCheck.run(new String[]{file.toString()},
-                new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        assertThat(status).isEqualTo(ConfigCheck.OK);
-        final String printed = out.toString(StandardCharsets.UTF_8).replace(file.toString(), "webhook.conf");
+        final CheckCommand command = new CheckCommand();
+        assertThat(command.run(file.toString())).isEqualTo(ConfigCheck.OK);
+        final String printed = command.out().replace(file.toString(), "webhook.conf");
         assertThat("$ java -jar mqtt-webhook-check.jar webhook.conf\n" + printed).isEqualTo(shown);
     }
 

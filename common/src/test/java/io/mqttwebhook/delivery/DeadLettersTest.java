@@ -15,6 +15,7 @@ import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
 import io.mqttwebhook.rule.Rule;
 import io.mqttwebhook.testing.Closer;
+import io.mqttwebhook.testing.DeadLetterDirs;
 import io.mqttwebhook.testing.TestReceiver;
 import io.mqttwebhook.testing.TestReceiver.Reply;
 import org.junit.jupiter.api.Test;
@@ -22,13 +23,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -75,23 +74,6 @@ class DeadLettersTest {
     }
 
     /** Every dead letter in {@code dir}, oldest file first. */
-    static List<DeadLetter> read(final Path dir) {
-        try {
-            final List<DeadLetter> letters = new ArrayList<>();
-            if (!Files.isDirectory(dir)) {
-                return letters;
-            }
-            for (final Path file : DeadLetterFiles.files(dir)) {
-                for (final String line : DeadLetterFiles.lines(file)) {
-                    letters.add(DeadLetter.parse(line));
-                }
-            }
-            return letters;
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** Waits until {@code count} dead letters are written and nothing waits for the writer. */
     private static void awaitWritten(final EndpointMetrics m, final long count) {
         await().atMost(Duration.ofSeconds(20)).until(() -> m.deadLetters().writtenTotal() >= count
@@ -120,7 +102,7 @@ class DeadLettersTest {
             webhook.publish(event("c1", payload));
         }
         awaitWritten(m, 2);
-        final Map<String, DeadLetter> letters = byPayload(read(dir));
+        final Map<String, DeadLetter> letters = byPayload(DeadLetterDirs.read(dir));
         for (final String payload : List.of("not-found", "moved")) {
             final TestReceiver.Request sent = receiver.requests().stream()
                     .filter(r -> r.body().contains("\"" + payload + "\"")).findFirst().orElseThrow();
@@ -166,7 +148,7 @@ class DeadLettersTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> m.deliveredCount() >= sent);
         }
         awaitWritten(m, 2);
-        final Map<String, DeadLetter> letters = byPayload(read(dir));
+        final Map<String, DeadLetter> letters = byPayload(DeadLetterDirs.read(dir));
         final DeadLetter poison = letters.get("poison");
         assertThat(poison.cause()).isEqualTo("retries_exhausted");
         assertThat(poison.status()).isEqualTo(500);
@@ -204,7 +186,7 @@ class DeadLettersTest {
             awaitWritten(m, 6);
             final List<String> expected = overflow == QueueOverflow.DROP_NEWEST
                     ? List.of("4", "5", "6", "7", "8", "9") : List.of("1", "2", "3", "4", "5", "6");
-            final List<DeadLetter> dropped = read(letters);
+            final List<DeadLetter> dropped = DeadLetterDirs.read(letters);
             assertThat(dropped).extracting(DeadLetter::body)
                     .containsExactlyElementsOf(expected.stream().map(p -> body("c", p)).collect(Collectors.toList()));
             assertThat(dropped).allSatisfy(l -> {
@@ -218,7 +200,7 @@ class DeadLettersTest {
             webhook.close(); // the one in flight and the three queued are left at the stop
             assertThat(m.droppedCount(DropCause.SHUTDOWN)).isEqualTo(4);
             assertThat(m.deadLetters().writtenCount(DeadLetterCause.SHUTDOWN)).isEqualTo(4);
-            final List<DeadLetter> all = read(letters);
+            final List<DeadLetter> all = DeadLetterDirs.read(letters);
             final List<DeadLetter> atStop = all.subList(6, all.size());
             assertThat(atStop).allSatisfy(l -> assertThat(l.cause()).isEqualTo("shutdown"));
             final DeadLetter inFlight = byPayload(atStop).get("0");
@@ -247,12 +229,12 @@ class DeadLettersTest {
         webhook.reconfigure(WebhookConfig.builder().endpoint(kept.build()).drainTimeout(Duration.ofMillis(300)).build());
         assertThat(removedMetrics.droppedCount(DropCause.REMOVED)).isEqualTo(5);
         assertThat(removedMetrics.deadLetters().writtenCount(DeadLetterCause.REMOVED)).isEqualTo(5);
-        assertThat(read(dir)).hasSize(5).allSatisfy(l -> {
+        assertThat(DeadLetterDirs.read(dir)).hasSize(5).allSatisfy(l -> {
             assertThat(l.cause()).isEqualTo("removed");
             assertThat(l.endpoint()).isEqualTo("removed");
         });
         assertThat(DeadLetterFiles.files(dir)).allSatisfy(f -> assertThat(f.getFileName().toString()).startsWith("removed."));
-        assertThat(byPayload(read(dir)).keySet()).containsExactlyInAnyOrder("0", "1", "2", "3", "4");
+        assertThat(byPayload(DeadLetterDirs.read(dir)).keySet()).containsExactlyInAnyOrder("0", "1", "2", "3", "4");
     }
 
     @Test
@@ -278,7 +260,7 @@ class DeadLettersTest {
         awaitWritten(m, m.droppedCount(DropCause.QUEUE_FULL));
         receiver.up();
         await().atMost(Duration.ofSeconds(20)).until(() -> m.deliveredCount() + m.droppedTotal() == 30);
-        final List<DeadLetter> letters = read(dir.resolve("dead-letters"));
+        final List<DeadLetter> letters = DeadLetterDirs.read(dir.resolve("dead-letters"));
         final Set<String> deadLettered = byPayload(letters).keySet();
         // every event is either delivered or a dead letter, never both, never neither
         assertThat(new HashSet<>(deadLettered)).doesNotContainAnyElementsOf(delivered);
@@ -304,7 +286,7 @@ class DeadLettersTest {
         awaitWritten(m, 3);
         final TestReceiver.Request sent = receiver.requests().get(0);
         assertThat(sent.body()).isEqualTo("[" + body("c0", "b0") + "," + body("c1", "b1") + "," + body("c2", "b2") + "]");
-        final List<DeadLetter> letters = read(dir);
+        final List<DeadLetter> letters = DeadLetterDirs.read(dir);
         assertThat(letters).hasSize(3);
         for (int i = 0; i < 3; i++) {
             final DeadLetter letter = letters.get(i);
@@ -341,7 +323,7 @@ class DeadLettersTest {
         final EndpointMetrics m = webhook.metrics().endpoints().get(0);
         webhook.publish(new Unwritable());
         awaitWritten(m, 1);
-        final DeadLetter letter = read(dir).get(0);
+        final DeadLetter letter = DeadLetterDirs.read(dir).get(0);
         assertThat(letter.cause()).isEqualTo("serialization_failed");
         assertThat(letter.body()).isNull();
         assertThat(letter.error()).contains("the body cannot be written", "cannot serialize");
@@ -368,7 +350,7 @@ class DeadLettersTest {
         }
         // beyond max_bytes only while the newest file is the only one
         assertThat(bytes <= 2000 || files.size() == 1).as(bytes + " bytes in " + files.size() + " file(s)").isTrue();
-        final List<DeadLetter> left = read(dir);
+        final List<DeadLetter> left = DeadLetterDirs.read(dir);
         assertThat(m.deadLetters().rotatedOutCount()).isPositive().isEqualTo(20 - left.size());
         // the newest are kept, in order
         assertThat(left).extracting(DeadLetter::body).last().isEqualTo(body("c", "19"));

@@ -78,7 +78,8 @@ class HttpClientsTest {
     void aSlowEndpointGetsAConnectionPerRequestInFlightAndNothingPipelined() throws Exception {
         final RawHttpServer server = closer.add(RawHttpServer.start(conn -> {
             for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
-                Thread.sleep(30); // the endpoint's own work
+                // the endpoint's own work, as in Http1ClientTest: a lower bound on the answer time, not a wait
+                Thread.sleep(30);
                 conn.write("HTTP/1.1 204 No Content\r\n\r\n");
             }
         }));

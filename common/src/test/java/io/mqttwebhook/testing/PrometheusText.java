@@ -25,6 +25,8 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.awaitility.Awaitility.await;
+
 /**
  * A Prometheus scrape as a test reads it: an HTTP GET of {@code /metrics} with the {@code Accept} header Prometheus
  * sends, and the text (0.0.4) or OpenMetrics exposition parsed into samples, each with the type of its family.
@@ -71,6 +73,17 @@ public final class PrometheusText {
                         URI.create("http://" + host + ":" + port + "/metrics")).timeout(Duration.ofSeconds(10))
                 .header("Accept", accept).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         return new Scrape(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), response.body());
+    }
+
+    /**
+     * Waits (up to 20 s) until a scrape of 127.0.0.1:{@code port} in the text format shows each of {@code expected}
+     * (metric name to value): what a Prometheus server would see once the traffic was delivered.
+     */
+    public static void awaitValues(final int port, final Map<String, Double> expected) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            final Exposition e = parse(scrape("127.0.0.1", port, TEXT_ACCEPT).text());
+            return expected.entrySet().stream().allMatch(x -> x.getValue().equals(e.value(x.getKey())));
+        });
     }
 
     /** One sample line. */

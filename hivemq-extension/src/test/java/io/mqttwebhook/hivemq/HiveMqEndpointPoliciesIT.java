@@ -4,18 +4,16 @@ import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import io.mqttwebhook.delivery.DeadLetter;
-import io.mqttwebhook.delivery.DeadLetterFiles;
+import io.mqttwebhook.testing.DeadLetterDirs;
 import io.mqttwebhook.testing.TestReceiver;
 import io.mqttwebhook.testing.TestReceiver.Reply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -39,18 +37,6 @@ class HiveMqEndpointPoliciesIT {
 
     private static void publish(final Mqtt5BlockingClient client, final String payload) {
         client.publishWith().topic("p").qos(MqttQos.AT_LEAST_ONCE).payload(payload.getBytes(StandardCharsets.UTF_8)).send();
-    }
-
-    private static List<DeadLetter> deadLetters(final Path dir) throws IOException {
-        final List<DeadLetter> letters = new ArrayList<>();
-        if (Files.isDirectory(dir)) {
-            for (final Path file : DeadLetterFiles.files(dir)) {
-                for (final String line : DeadLetterFiles.lines(file)) {
-                    letters.add(DeadLetter.parse(line));
-                }
-            }
-        }
-        return letters;
     }
 
     private static long metric(final String name) {
@@ -77,7 +63,7 @@ class HiveMqEndpointPoliciesIT {
                         && metric("delivered") == 1);
                 assertThat(metric("failed.4xx")).isEqualTo(1);
                 assertThat(metric("dead_letter.write_failed") + metric("dead_letter.missed")).isZero();
-                final DeadLetter letter = deadLetters(deadLetters).get(0);
+                final DeadLetter letter = DeadLetterDirs.read(deadLetters).get(0);
                 final TestReceiver.Request refused = receiver.requests().stream()
                         .filter(r -> r.body().contains("\"refused\"")).findFirst().orElseThrow();
                 assertThat(letter.body()).isEqualTo(refused.body());

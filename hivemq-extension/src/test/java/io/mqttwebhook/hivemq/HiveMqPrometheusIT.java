@@ -19,11 +19,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.Duration;
+import java.util.Map;
 import java.util.SortedMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * What HiveMQ's Prometheus extension makes of the webhook's metrics: the packaged extension in a running HiveMQ,
@@ -62,12 +61,8 @@ class HiveMqPrometheusIT {
                 client.publishWith().topic("other").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[]{1}).send();
                 client.disconnect();
                 final int port = extension.getPort();
-                await().atMost(Duration.ofSeconds(20)).until(() -> {
-                    final Exposition e = PrometheusText.parse(PrometheusText.scrape("127.0.0.1", port,
-                            PrometheusText.TEXT_ACCEPT).text());
-                    return Double.valueOf(22).equals(e.value("io_mqttwebhook_endpoint_default_delivered_total"))
-                            && Double.valueOf(20).equals(e.value("io_mqttwebhook_endpoint_audit_log_delivered_total"));
-                });
+                PrometheusText.awaitValues(port, Map.of("io_mqttwebhook_endpoint_default_delivered_total", 22.0,
+                        "io_mqttwebhook_endpoint_audit_log_delivered_total", 20.0));
 
                 final PrometheusText.Scrape text = PrometheusText.scrape("127.0.0.1", port, PrometheusText.TEXT_ACCEPT);
                 assertThat(text.contentType).startsWith("text/plain; version=0.0.4");

@@ -7,6 +7,7 @@ import io.moquette.broker.security.IAuthenticator;
 import io.moquette.interception.InterceptHandler;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Properties;
 
@@ -50,5 +51,15 @@ final class MoquetteBroker implements AutoCloseable {
     @Override
     public void close() {
         server.stopServer();
+    }
+
+    /** A webhook metric through the handler's JMX bean, as an operator reads it ({@code attribute} as in JConsole). */
+    static long jmx(final WebhookInterceptHandler handler, final String attribute) {
+        try {
+            return (Long) ManagementFactory.getPlatformMBeanServer()
+                    .getAttribute(handler.jmx().objectName(), attribute);
+        } catch (final Exception e) {
+            throw new AssertionError(e);
+        }
     }
 }

@@ -5,15 +5,12 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import io.mqttwebhook.config.ConfigLoader;
 import io.mqttwebhook.delivery.DeadLetter;
-import io.mqttwebhook.delivery.DeadLetterFiles;
+import io.mqttwebhook.testing.DeadLetterDirs;
 import io.mqttwebhook.testing.TestReceiver;
 import io.mqttwebhook.testing.TestReceiver.Reply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.management.ObjectName;
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.mqttwebhook.moquette.MoquetteBroker.jmx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -50,24 +48,6 @@ class MoquetteEndpointPoliciesTest {
         mqtt.disconnect();
     }
 
-    private static long jmx(final WebhookInterceptHandler handler, final String attribute) {
-        try {
-            final ObjectName name = handler.jmx().objectName();
-            return (Long) ManagementFactory.getPlatformMBeanServer().getAttribute(name, attribute);
-        } catch (final Exception e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    private static List<DeadLetter> deadLetters(final Path dir) throws IOException {
-        final List<DeadLetter> letters = new ArrayList<>();
-        for (final Path file : DeadLetterFiles.files(dir)) {
-            for (final String line : DeadLetterFiles.lines(file)) {
-                letters.add(DeadLetter.parse(line));
-            }
-        }
-        return letters;
-    }
 
     private static List<String> payloads(final int n) {
         final List<String> payloads = new ArrayList<>();
@@ -95,7 +75,7 @@ class MoquetteEndpointPoliciesTest {
                 handler.close();
             }
             // the memory queue's events are given up at the stop, each one a dead letter
-            final List<DeadLetter> letters = deadLetters(dir);
+            final List<DeadLetter> letters = DeadLetterDirs.read(dir);
             assertThat(letters).hasSize(10).allSatisfy(l -> assertThat(l.cause()).isEqualTo("shutdown"));
             assertThat(letters).filteredOn(l -> l.body().contains("\"payload\":\"m0\"")).singleElement()
                     .satisfies(l -> assertThat(l.status()).isEqualTo(410));
@@ -120,7 +100,7 @@ class MoquetteEndpointPoliciesTest {
             } finally {
                 handler.close();
             }
-            assertThat(deadLetters(dir)).isEmpty();
+            assertThat(DeadLetterDirs.read(dir)).isEmpty();
         }
     }
 
@@ -135,7 +115,7 @@ class MoquetteEndpointPoliciesTest {
                 assertThat(jmx(handler, "endpoint_default_failed_4xx")).isEqualTo(1);
                 assertThat(jmx(handler, "endpoint_default_delivered")).isEqualTo(4);
                 assertThat(jmx(handler, "endpoint_default_dead_letter_write_failed")).isZero();
-                final DeadLetter letter = deadLetters(dir).get(0);
+                final DeadLetter letter = DeadLetterDirs.read(dir).get(0);
                 final TestReceiver.Request refused = receiver.requests().stream()
                         .filter(r -> r.body().contains("\"payload\":\"m3\"")).findFirst().orElseThrow();
                 assertThat(letter.body()).isEqualTo(refused.body());

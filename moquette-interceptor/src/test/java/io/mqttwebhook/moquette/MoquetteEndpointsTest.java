@@ -12,12 +12,13 @@ import io.mqttwebhook.testing.Isolation;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
+
+import static io.mqttwebhook.moquette.MoquetteBroker.jmx;
 
 /**
  * Named endpoints through a real Moquette: fan-out to three real HTTP servers, each with its own rules, method,
@@ -80,13 +81,6 @@ class MoquetteEndpointsTest {
         }
     }
 
-    private static long jmx(final WebhookInterceptHandler handler, final String attribute) {
-        try {
-            return (Long) ManagementFactory.getPlatformMBeanServer().getAttribute(handler.jmx().objectName(), attribute);
-        } catch (final Exception e) {
-            throw new AssertionError(e);
-        }
-    }
 
     private static long dropped(final WebhookInterceptHandler handler, final String endpoint) {
         long total = 0;

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.mqttwebhook.moquette.MoquetteBroker.jmx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -66,8 +67,8 @@ class MoquetteLeakTest {
                             .payload(new byte[i % 50]).send();
                 }
                 client.disconnect();
-                await().until(() -> handler.jmx() != null && (Long) java.lang.management.ManagementFactory
-                        .getPlatformMBeanServer().getAttribute(handler.jmx().objectName(), "endpoint_default_delivered") == 250);
+                await().until(() -> handler.jmx() != null
+                        && jmx(handler, "endpoint_default_delivered") == 250);
             }
             handler.close();
         }

@@ -10,13 +10,12 @@ import io.mqttwebhook.testing.TestReceiver.Reply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.management.ObjectName;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import static io.mqttwebhook.moquette.MoquetteBroker.jmx;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -33,15 +32,6 @@ class MoquetteOutageTest {
         return client;
     }
 
-    /** An endpoint's metric through the handler's JMX bean, as an operator would read it. */
-    private static long jmx(final WebhookInterceptHandler handler, final String attribute) {
-        try {
-            final ObjectName name = handler.jmx().objectName();
-            return (Long) ManagementFactory.getPlatformMBeanServer().getAttribute(name, attribute);
-        } catch (final Exception e) {
-            throw new AssertionError(e);
-        }
-    }
 
     private static long dropped(final WebhookInterceptHandler handler, final String endpoint) {
         long total = 0;

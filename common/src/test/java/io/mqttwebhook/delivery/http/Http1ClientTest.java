@@ -206,7 +206,9 @@ class Http1ClientTest {
     void aSlowEndpointGetsOneRequestPerConnectionUpToTheMaximum() throws Exception {
         final RawHttpServer server = server(conn -> {
             for (RawHttpServer.Request request = conn.read(); request != null; request = conn.read()) {
-                Thread.sleep(30); // the endpoint's own work: 30 ms per request
+                // the endpoint's own work: the answer time is what the client judges "slow" by (> 2 ms), and a
+                // busy machine only lengthens it; nothing here waits for another thread
+                Thread.sleep(30);
                 conn.answer(200, request.body);
             }
         });

@@ -143,7 +143,7 @@ final class Connection implements ResponseParser.Listener {
             if (state == State.CONNECTING || state == State.HANDSHAKING) {
                 connectFailed(e);
             } else {
-                close(describe(e), false);
+                closedByServer(describe(e));
             }
         }
     }
@@ -271,7 +271,7 @@ final class Connection implements ResponseParser.Listener {
             }
             interest();
         } catch (final IOException | RuntimeException e) {
-            close("write failed: " + describe(e), false);
+            closedByServer("write failed: " + describe(e));
         }
     }
 
@@ -294,8 +294,8 @@ final class Connection implements ResponseParser.Listener {
                     parser.endOfStream(this);
                 }
                 if (state == State.OPEN) {
-                    close(inFlight.isEmpty() ? "closed by the server" : "the server closed the connection without"
-                            + " answering", false);
+                    closedByServer(inFlight.isEmpty() ? "closed by the server"
+                            : "the server closed the connection without answering");
                 }
                 return;
             }
@@ -347,15 +347,28 @@ final class Connection implements ResponseParser.Listener {
 
     /**
      * Closes the connection. Its requests in flight go back to the client's queue when the server cannot
-     * have handled them ({@code unprocessed}: after a {@code Connection: close} answer; or the server closed
-     * an idle connection just as they went out), else each fails with {@code reason}: they may or may not
-     * have been handled, and the caller decides about a retry.
+     * have handled them ({@code unprocessed}: after a {@code Connection: close} answer; see also
+     * {@link #closedByServer}), else each fails with {@code reason}: they may or may not have been handled, and
+     * the caller decides about a retry.
      */
     void close(final String reason, final boolean unprocessed) {
+        close(reason, unprocessed, false);
+    }
+
+    /**
+     * The server ended the connection (end of stream, reset, a failed write): if requests went out on it after it
+     * sat idle and no answer had begun, the server's close of the idle connection crossed them, and the first is
+     * sent again. A close this client makes itself (a cancel, the idle sweep, a protocol error) never resends:
+     * the server may have handled what was in flight.
+     */
+    private void closedByServer(final String reason) {
+        close(reason, false, reusedAfterIdle && !parser.midResponse());
+    }
+
+    private void close(final String reason, final boolean unprocessed, final boolean staleReuse) {
         if (state == State.CLOSED) {
             return;
         }
-        final boolean staleReuse = reusedAfterIdle && !parser.midResponse();
         if (state == State.OPEN && transport != null && channel != null) {
             transport.closing(channel);
         }

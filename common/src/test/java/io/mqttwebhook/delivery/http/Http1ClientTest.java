@@ -323,6 +323,42 @@ class Http1ClientTest {
         assertOneOutcomeEach(client, sent);
     }
 
+    /**
+     * The same cancel on a connection reused after it sat idle: the client closes it itself, so the requests
+     * pipelined behind the cancelled one may have been handled and fail; none is taken for one the server's
+     * idle close crossed and sent again.
+     */
+    @Test
+    void aCancelOnAConnectionReusedAfterIdleSendsNothingAgain() throws Exception {
+        final RawHttpServer server = server(conn -> {
+            if (conn.index == 0) {
+                readPastLearning(conn, 4);
+                while (conn.read() != null) {
+                    // never answers; returns when the client closes the connection
+                }
+                return;
+            }
+            conn.answerAll();
+        });
+        final Http1Client client = client(server.port(), 1, 4);
+        learnItIsFast(client);
+        // the connection must sit idle past STALE_AFTER_NANOS: time itself is the condition here
+        final long idleUntil = System.nanoTime() + Http1Client.STALE_AFTER_NANOS + TimeUnit.MILLISECONDS.toNanos(100);
+        await().pollDelay(Duration.ofMillis(50)).atMost(Duration.ofSeconds(5)).until(() -> System.nanoTime() > idleUntil);
+        final List<Recorded> sent = submit(client, 0, 4);
+        await().atMost(Duration.ofSeconds(10)).until(() -> work(server).size() == 4);
+        assertThat(sent.get(0).cancel(true)).isTrue();
+        awaitEnded(sent);
+        assertThat(sent.get(0).error).isEqualTo("cancelled after cancel_timeout");
+        for (final int other : new int[]{1, 2, 3}) {
+            assertThat(sent.get(other).error).as("request " + other)
+                    .isEqualTo("closed: a request on the same connection was cancelled after cancel_timeout");
+        }
+        assertThat(work(server)).as("nothing sent again").hasSize(4);
+        assertThat(server.connections()).isEqualTo(1);
+        assertOneOutcomeEach(client, sent);
+    }
+
     @Test
     void cancellingARequestThatWaitsForAConnectionLeavesTheConnectionAlone() throws Exception {
         final CountDownLatch release = new CountDownLatch(1);

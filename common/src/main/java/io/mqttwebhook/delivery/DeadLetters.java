@@ -145,6 +145,17 @@ public final class DeadLetters {
         }
     }
 
+    /**
+     * Events given up whose record could not be read back (a damaged disk-queue record): nothing to write, so
+     * they count as {@code dead_letter.write_failed}, keeping each cause's give-ups equal to its dead letters
+     * plus those not written.
+     */
+    public void unreadable(final long events) {
+        if (on && events > 0) {
+            metrics.writeFailed(events);
+        }
+    }
+
     /** Events given up together without a request (any thread; never blocks). */
     public void events(final DeadLetterCause cause, final List<WebhookEvent> events) {
         if (on && !events.isEmpty()) {

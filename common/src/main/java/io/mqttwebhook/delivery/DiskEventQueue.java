@@ -277,6 +277,7 @@ public final class DiskEventQueue implements EventQueue {
                         new StoredEvent(key, idPrefix + Long.toString(key, 36), EventCodec.decode(oldestRecords.get(i))));
             } catch (final RuntimeException damaged) {
                 LOG.debug("mqtt-webhook: dropped queue record {} cannot be read for its dead letter", key, damaged);
+                deadLetters.unreadable(1);
             }
         }
         if (!failed.isEmpty()) {
@@ -391,6 +392,7 @@ public final class DiskEventQueue implements EventQueue {
             lock.unlock();
         }
         metrics.dropped(DropCause.DISK_ERROR, 1);
+        deadLetters.unreadable(1);
     }
 
     @Override

@@ -9,8 +9,12 @@ import io.mqttwebhook.event.EventType;
 import io.mqttwebhook.event.PayloadEncoding;
 import io.mqttwebhook.event.PublishEvent;
 import io.mqttwebhook.rule.Rule;
+import io.mqttwebhook.metrics.WebhookMetrics.DropCause;
+import io.mqttwebhook.metrics.EndpointMetrics;
 import io.mqttwebhook.testing.QueueFiles;
 import io.mqttwebhook.testing.TestReceiver;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -117,6 +121,45 @@ class DiskQueueTest {
                 await().until(() -> third.metrics().deliveredCount() == 1);
                 assertThat(payloads).containsExactly("777");
                 assertThat(third.metrics().recoveredCount()).isZero();
+            }
+        }
+    }
+
+    /**
+     * A record the file holds but that cannot be read back is dropped as {@code disk_error} and, with dead letters
+     * on (the disk queue's default), counted as a dead letter not written: each cause's give-ups stay equal to
+     * its dead letters plus those not written. The records around it are delivered.
+     */
+    @Test
+    void aRecordThatCannotBeReadIsDroppedAndCountedAsADeadLetterNotWritten(@TempDir final Path dir) throws Exception {
+        final Set<String> payloads = ConcurrentHashMap.newKeySet();
+        try (TestReceiver receiver = recording(payloads)) {
+            final EndpointConfig.Builder endpoint = disk(receiver.port(), dir).deadLetterDir(dir.resolve("dead-letters"));
+            try (Webhook first = start(endpoint)) {
+                for (int i = 0; i < 3; i++) {
+                    first.publish(event(i));
+                }
+                await().until(() -> first.metrics().queued() + first.metrics().inDelivery() == 3);
+            }
+            // the middle record damaged in place, as a bad sector or a foreign write would leave it
+            final MVStore store = new MVStore.Builder().fileName(dir.resolve("queue.mv.db").toString()).open();
+            try {
+                final MVMap<Long, byte[]> events = store.openMap(DiskEventQueue.EVENTS);
+                assertThat(events.size()).isEqualTo(3);
+                events.put(events.keyList().get(1), new byte[]{(byte) 0xff, 0x01});
+                store.commit();
+            } finally {
+                store.close();
+            }
+            receiver.up();
+            try (Webhook second = start(endpoint)) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> payloads.size() == 2
+                        && second.metrics().droppedCount(DropCause.DISK_ERROR) == 1);
+                assertThat(payloads).containsExactlyInAnyOrder("0", "2");
+                final EndpointMetrics m = second.metrics().endpoints().get(0);
+                await().until(() -> m.deadLetters().pending() == 0);
+                assertThat(m.deadLetters().writtenTotal()).isZero();
+                assertThat(m.deadLetters().writeFailedCount()).isEqualTo(1);
             }
         }
     }

@@ -308,9 +308,10 @@ public final class ConfigLoader {
             choice("body.encoding", PayloadEncoding::fromConfigName, "plain, base64, base62").ifPresent(b::encoding);
             positiveInt("pool_size").ifPresent(b::poolSize);
             positiveInt("pipelining").ifPresent(b::pipelining);
-            choice("http.client", HttpClientKind::fromConfigName, "nio, apache").ifPresent(b::httpClient);
-            if (block.hasPath("pipelining") && block.hasPath("http.client")
-                    && string("http.client").flatMap(HttpClientKind::fromConfigName).orElse(null) == HttpClientKind.APACHE) {
+            final Optional<HttpClientKind> client = choice("http.client", n -> enumValue(HttpClientKind.class, n),
+                    "nio, apache");
+            client.ifPresent(b::httpClient);
+            if (block.hasPath("pipelining") && client.orElse(null) == HttpClientKind.APACHE) {
                 warn("pipelining", "applies to http.client = nio only; the apache client sends one request per"
                         + " connection at a time");
             }

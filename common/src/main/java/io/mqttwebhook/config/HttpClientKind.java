@@ -1,7 +1,6 @@
 package io.mqttwebhook.config;
 
 import java.util.Locale;
-import java.util.Optional;
 
 /**
  * Which HTTP client an endpoint sends with ({@code http.client}): the plugin's own HTTP/1.1 client with
@@ -15,14 +14,5 @@ public enum HttpClientKind {
 
     public String configName() {
         return name().toLowerCase(Locale.ROOT);
-    }
-
-    static Optional<HttpClientKind> fromConfigName(final String name) {
-        for (final HttpClientKind kind : values()) {
-            if (kind.configName().equalsIgnoreCase(name.trim())) {
-                return Optional.of(kind);
-            }
-        }
-        return Optional.empty();
     }
 }

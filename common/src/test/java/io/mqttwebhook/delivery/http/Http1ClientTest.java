@@ -139,6 +139,13 @@ class Http1ClientTest {
         return read;
     }
 
+    /** Lets the client's connections sit idle past {@link Http1Client#STALE_AFTER_NANOS}: time itself is the condition. */
+    private static void sitIdlePastStale() {
+        final long idleUntil = System.nanoTime() + Http1Client.STALE_AFTER_NANOS + TimeUnit.MILLISECONDS.toNanos(100);
+        await().pollDelay(Duration.ofMillis(50)).atMost(Duration.ofSeconds(5))
+                .until(() -> System.nanoTime() > idleUntil);
+    }
+
     /** What the server read, the learning requests left out. */
     private static List<RawHttpServer.Request> work(final RawHttpServer server) {
         return server.requests().stream().filter(r -> !r.body.startsWith("L")).collect(Collectors.toList());
@@ -342,9 +349,7 @@ class Http1ClientTest {
         });
         final Http1Client client = client(server.port(), 1, 4);
         learnItIsFast(client);
-        // the connection must sit idle past STALE_AFTER_NANOS: time itself is the condition here
-        final long idleUntil = System.nanoTime() + Http1Client.STALE_AFTER_NANOS + TimeUnit.MILLISECONDS.toNanos(100);
-        await().pollDelay(Duration.ofMillis(50)).atMost(Duration.ofSeconds(5)).until(() -> System.nanoTime() > idleUntil);
+        sitIdlePastStale();
         final List<Recorded> sent = submit(client, 0, 4);
         await().atMost(Duration.ofSeconds(10)).until(() -> work(server).size() == 4);
         assertThat(sent.get(0).cancel(true)).isTrue();
@@ -400,9 +405,7 @@ class Http1ClientTest {
         final Http1Client client = client(server.port(), 1, 1);
         final List<Recorded> sent = submit(client, 0, 1);
         awaitEnded(sent);
-        // the connection must sit idle past STALE_AFTER_NANOS: time itself is the condition here
-        final long idleUntil = System.nanoTime() + Http1Client.STALE_AFTER_NANOS + TimeUnit.MILLISECONDS.toNanos(100);
-        await().pollDelay(Duration.ofMillis(50)).atMost(Duration.ofSeconds(5)).until(() -> System.nanoTime() > idleUntil);
+        sitIdlePastStale();
         sent.addAll(submit(client, 1, 1));
         awaitEnded(sent);
         assertThat(sent.get(1).error).isNull();

@@ -146,6 +146,18 @@ class Http1ClientTest {
                 .until(() -> System.nanoTime() > idleUntil);
     }
 
+    /** The first connection answers the learning requests, then reads four and never answers; others answer all. */
+    private static final RawHttpServer.Script FOUR_UNANSWERED_ON_THE_FIRST_CONNECTION = conn -> {
+        if (conn.index == 0) {
+            readPastLearning(conn, 4);
+            while (conn.read() != null) {
+                // never answers; returns when the client closes the connection
+            }
+            return;
+        }
+        conn.answerAll();
+    };
+
     /** What the server read, the learning requests left out. */
     private static List<RawHttpServer.Request> work(final RawHttpServer server) {
         return server.requests().stream().filter(r -> !r.body.startsWith("L")).collect(Collectors.toList());
@@ -299,16 +311,7 @@ class Http1ClientTest {
 
     @Test
     void cancellingAPipelinedRequestClosesItsConnectionAndFailsTheOthersOnce() throws Exception {
-        final RawHttpServer server = server(conn -> {
-            if (conn.index == 0) {
-                readPastLearning(conn, 4);
-                while (conn.read() != null) {
-                    // never answers; returns when the client closes the connection
-                }
-                return;
-            }
-            conn.answerAll();
-        });
+        final RawHttpServer server = server(FOUR_UNANSWERED_ON_THE_FIRST_CONNECTION);
         final Http1Client client = client(server.port(), 1, 4);
         learnItIsFast(client);
         final List<Recorded> sent = submit(client, 0, 4);
@@ -337,16 +340,7 @@ class Http1ClientTest {
      */
     @Test
     void aCancelOnAConnectionReusedAfterIdleSendsNothingAgain() throws Exception {
-        final RawHttpServer server = server(conn -> {
-            if (conn.index == 0) {
-                readPastLearning(conn, 4);
-                while (conn.read() != null) {
-                    // never answers; returns when the client closes the connection
-                }
-                return;
-            }
-            conn.answerAll();
-        });
+        final RawHttpServer server = server(FOUR_UNANSWERED_ON_THE_FIRST_CONNECTION);
         final Http1Client client = client(server.port(), 1, 4);
         learnItIsFast(client);
         sitIdlePastStale();
